@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file KokkosRope.hpp
+/// Umbrella header: rotary position embeddings on Kokkos.
+#ifndef KOKKOSROPE_HPP
+#define KOKKOSROPE_HPP
+
+#include <KokkosRope/Version.hpp>
+#include <KokkosRope/Params.hpp>
+#include <KokkosRope/Frequencies.hpp>
+#include <KokkosRope/HfConfig.hpp>
+#include <KokkosRope/Precision.hpp>
+#include <KokkosRope/Sources.hpp>
+#include <KokkosRope/Layouts.hpp>
+#include <KokkosRope/Blocks.hpp>
+#include <KokkosRope/Rotate.hpp>
+
+#endif

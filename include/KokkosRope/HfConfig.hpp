@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: Apache-2.0
+/// \file HfConfig.hpp
+/// `Params` from a Hugging Face `config.json`: `rope_theta`, `rope_scaling` (with either the
+/// `type` or the `rope_type` spelling) or the transformers v5 `rope_parameters` block,
+/// `head_dim` or `hidden_size / num_attention_heads`, `partial_rotary_factor` (or GPT-NeoX's
+/// `rotary_pct`), `max_position_embeddings`. The JSON parser stays inside the compiled library.
+#ifndef KOKKOSROPE_HFCONFIG_HPP
+#define KOKKOSROPE_HFCONFIG_HPP
+
+#include <KokkosRope/Params.hpp>
+
+#include <string>
+
+namespace KokkosRope {
+
+/// What a config says about attention geometry besides RoPE itself.
+struct HfConfig {
+  Params params;
+  std::string model_type;       ///< empty when absent
+  int num_attention_heads = 0;  ///< 0 when absent
+  int num_key_value_heads = 0;  ///< num_attention_heads when absent
+};
+
+/// Parses the text of a config.json. `source` names it in error messages. Throws
+/// std::invalid_argument naming the key for malformed JSON, missing or mistyped keys,
+/// contradictory spellings and invalid values (the `Params::validate` checks included).
+HfConfig parse_hf_config(const std::string& json_text, const std::string& source = "config.json");
+
+/// Reads and parses a file; a missing or unreadable file is a std::invalid_argument too.
+HfConfig load_hf_config(const std::string& path);
+
+}  // namespace KokkosRope
+
+#endif

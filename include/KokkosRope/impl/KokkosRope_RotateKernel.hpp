@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// The fused rotation kernel: a team per token; the token's cos/sin are evaluated (or loaded)
+// once into team scratch and reused by every q and k head; threads over heads, vector lanes over
+// consecutive pairs (coalesced on GPUs, a contiguous vectorisable loop on CPUs).
+#ifndef KOKKOSROPE_IMPL_ROTATEKERNEL_HPP
+#define KOKKOSROPE_IMPL_ROTATEKERNEL_HPP
+
+#include <KokkosRope/Blocks.hpp>
+#include <KokkosRope/Layouts.hpp>
+#include <KokkosRope/impl/KokkosRope_Compat.hpp>
+
+#include <cstdint>
+#include <type_traits>
+
+namespace KokkosRope::Impl {
+
+/// Where a token sits: sequence b, index s within it, flat token t.
+struct TokenCoord {
+  std::int64_t b, s, t;
+};
+
+// ---- element access per tensor order ---------------------------------------------------------
+
+template <class Layout>
+struct Access;
+
+template <>
+struct Access<BSHD> {
+  template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, const TokenCoord& c, int h, int d) {
+    return v(c.b, c.s, h, d);
+  }
+  template <class V> static std::int64_t batch(const V& v) { return v.extent(0); }
+  template <class V> static std::int64_t seq(const V& v) { return v.extent(1); }
+  template <class V> static int heads(const V& v) { return static_cast<int>(v.extent(2)); }
+  template <class V> static int dim(const V& v) { return static_cast<int>(v.extent(3)); }
+};
+
+template <>
+struct Access<BHSD> {
+  template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, const TokenCoord& c, int h, int d) {
+    return v(c.b, h, c.s, d);
+  }
+  template <class V> static std::int64_t batch(const V& v) { return v.extent(0); }
+  template <class V> static std::int64_t seq(const V& v) { return v.extent(2); }
+  template <class V> static int heads(const V& v) { return static_cast<int>(v.extent(1)); }
+  template <class V> static int dim(const V& v) { return static_cast<int>(v.extent(3)); }
+};
+
+struct PackedAccess {
+  template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, const TokenCoord& c, int h, int d) {
+    return v(c.t, h, d);
+  }
+  template <class V> static std::int64_t tokens(const V& v) { return v.extent(0); }
+  template <class V> static int heads(const V& v) { return static_cast<int>(v.extent(1)); }
+  template <class V> static int dim(const V& v) { return static_cast<int>(v.extent(2)); }
+};
+template <class Cu>
+struct Access<Packed<Cu>> : PackedAccess {};
+
+// ---- flat token index -> coordinates ---------------------------------------------------------
+
+/// BSHD / BHSD: g = b * S + s.
+struct GridTokens {
+  std::int64_t m_seq;
+  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const {
+    const std::int64_t b = g / m_seq;
+    return {b, g - b * m_seq, g};
+  }
+};
+
+/// Packed, one sequence.
+struct SingleSequenceTokens {
+  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const { return {0, g, g}; }
+};
+
+/// Packed with cu_seqlens: binary search for the sequence holding token g (once per token).
+template <class Cu>
+struct VarlenTokens {
+  Cu m_cu;
+  std::int64_t m_batch;
+  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const {
+    std::int64_t lo = 0, hi = m_batch - 1;  // largest b with cu(b) <= g
+    while (lo < hi) {
+      const std::int64_t mid = (lo + hi + 1) / 2;
+      if (static_cast<std::int64_t>(m_cu(mid)) <= g) lo = mid;
+      else hi = mid - 1;
+    }
+    return {lo, g - static_cast<std::int64_t>(m_cu(lo)), g};
+  }
+};
+
+// ---- coordinates -> position -----------------------------------------------------------------
+
+struct ImplicitPositionMap {
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const { return c.s; }
+};
+template <class Offsets>
+struct OffsetPositionMap {
+  Offsets m_offsets;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
+    return static_cast<std::int64_t>(m_offsets(c.b)) + c.s;
+  }
+};
+template <class PositionView>
+struct TokenPositionMap {
+  PositionView m_positions;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
+    if constexpr (PositionView::rank() == 2) return static_cast<std::int64_t>(m_positions(c.b, c.s));
+    else return static_cast<std::int64_t>(m_positions(c.t));
+  }
+};
+
+// ---- the kernel ------------------------------------------------------------------------------
+
+template <class ExecutionSpace, class Layout, class PairTag, bool Backward, class Acc,
+          class QIn, class QOut, class KIn, class KOut, class Eval, class Tokens, class Positions>
+struct RotateKernel {
+  using member_type = typename Kokkos::TeamPolicy<ExecutionSpace>::member_type;
+  using scratch_view =
+      Kokkos::View<Acc*, typename ExecutionSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  using access = Access<Layout>;
+
+  QIn m_q_in;
+  QOut m_q_out;
+  KIn m_k_in;
+  KOut m_k_out;
+  Eval m_eval;
+  Tokens m_tokens;
+  Positions m_positions;
+  std::int64_t m_token_offset;  // league index 0 is this token (launches are chunked at 2^31)
+  int m_half;
+  int m_head_dim;
+  int m_q_heads;
+  int m_k_heads;
+  bool m_copy_tail;
+
+  static std::size_t scratch_bytes(int half) { return scratch_view::shmem_size(2 * half); }
+
+  template <class In, class Out>
+  KOKKOS_FORCEINLINE_FUNCTION void rotate_head(const member_type& member, const In& in, const Out& out,
+                                               const TokenCoord& c, int h, const scratch_view& cs) const {
+    const int half = m_half;
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, half), [&](const int i) {
+      const int i1 = PairTag::first(i, half), i2 = PairTag::second(i, half);
+      Impl::rotate_pair(cs(i), cs(half + i), access::at(in, c, h, i1), access::at(in, c, h, i2),
+                        access::at(out, c, h, i1), access::at(out, c, h, i2));
+    });
+    if (m_copy_tail) {
+      Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, 2 * half, m_head_dim), [&](const int d) {
+        access::at(out, c, h, d) = access::at(in, c, h, d);
+      });
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(const member_type& member) const {
+    const TokenCoord c = m_tokens(m_token_offset + member.league_rank());
+    const std::int64_t pos = m_positions(c);
+    const scratch_view cs(member.team_scratch(0), 2 * m_half);
+    const int half = m_half;
+    Kokkos::parallel_for(Kokkos::TeamVectorRange(member, half), [&](const int i) {
+      Acc cv, sv;
+      m_eval(pos, i, cv, sv);
+      cs(i) = cv;
+      cs(half + i) = Backward ? -sv : sv;
+    });
+    member.team_barrier();
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(member, m_q_heads + m_k_heads), [&](const int h) {
+      if (h < m_q_heads) rotate_head(member, m_q_in, m_q_out, c, h, cs);
+      else rotate_head(member, m_k_in, m_k_out, c, h - m_q_heads, cs);
+    });
+  }
+};
+
+/// Threads per team and lanes per thread: one of each on the host (a team is a token, the pair
+/// loop is the vector loop); on a GPU a warp's lanes over consecutive pairs and up to 8 warps over
+/// heads, so a token's q and k heads are one block's coalesced work.
+template <class ExecutionSpace>
+struct LaunchShape {
+  int team_size;
+  int vector_length;
+  static LaunchShape choose(int half, int heads) {
+    if constexpr (is_host_space_v<ExecutionSpace>) {
+      (void)half;
+      (void)heads;
+      return {1, 1};
+    } else {
+      int lanes = 1;
+      while (lanes < half && lanes < 32) lanes *= 2;
+      const int warps = heads < 1 ? 1 : (heads > 8 ? 8 : heads);
+      return {warps, lanes};
+    }
+  }
+};
+
+}  // namespace KokkosRope::Impl
+
+#endif
