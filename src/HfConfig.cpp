@@ -87,9 +87,13 @@ std::string scaling_kind(const Reader& r, const json& block, const std::string& 
 }
 
 Scaling parse_scaling(const Reader& r, const json& block, const std::string& prefix,
-                      const std::string& kind, std::optional<std::int64_t> top_level_original) {
+                      const std::string& kind, std::optional<std::int64_t> top_level_original,
+                      std::int64_t max_position_embeddings) {
+  // The block's own original_max_position_embeddings, else the top-level one. Phi-3 (LongRoPE)
+  // is the exception, as in the reference: its top-level value wins.
   auto original = [&]() {
     auto v = optional_int(r, block, prefix, "original_max_position_embeddings");
+    if (kind == "longrope" || kind == "su") return top_level_original ? top_level_original : v;
     return v ? v : top_level_original;
   };
   if (kind == "default") return NoScaling{};
@@ -99,8 +103,16 @@ Scaling parse_scaling(const Reader& r, const json& block, const std::string& pre
     return DynamicNtkScaling{r.number(r.require(block, prefix, "factor"), prefix + "factor")};
   if (kind == "yarn") {
     YarnScaling y;
-    y.factor = r.number(r.require(block, prefix, "factor"), prefix + "factor");
     y.original_max_position_embeddings = original();
+    if (const json* f = r.find(block, "factor")) {
+      y.factor = r.number(*f, prefix + "factor");
+    } else if (y.original_max_position_embeddings && max_position_embeddings > 0) {
+      // As the reference: without a factor, the context extension ratio is the factor.
+      y.factor = static_cast<double>(max_position_embeddings) /
+                 static_cast<double>(*y.original_max_position_embeddings);
+    } else {
+      r.fail(prefix + "factor", "is required (or original_max_position_embeddings to derive it)");
+    }
     if (auto v = optional_number(r, block, prefix, "beta_fast")) y.beta_fast = *v;
     if (auto v = optional_number(r, block, prefix, "beta_slow")) y.beta_slow = *v;
     y.mscale = optional_number(r, block, prefix, "mscale");
@@ -191,6 +203,10 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& source
 
   // rope_theta and partial_rotary_factor: top level (v4) or inside rope_parameters (v5).
   auto theta_top = optional_number(r, root, "", "rope_theta");
+  if (auto neox = optional_number(r, root, "", "rotary_emb_base")) {  // GPT-NeoX's spelling
+    if (theta_top && *theta_top != *neox) r.fail("rotary_emb_base", "contradicts rope_theta");
+    theta_top = neox;
+  }
   auto theta_v5 = parameters ? optional_number(r, *parameters, "rope_parameters.", "rope_theta") : std::nullopt;
   if (theta_top && theta_v5 && *theta_top != *theta_v5)
     r.fail("rope_parameters.rope_theta", "contradicts rope_theta");
@@ -218,9 +234,11 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& source
     if (a != b) r.fail("rope_parameters.rope_type", "('" + b + "') contradicts rope_scaling ('" + a + "')");
   }
   if (parameters && (r.find(*parameters, "rope_type") || r.find(*parameters, "type"))) {
-    p.scaling = parse_scaling(r, *parameters, "rope_parameters.", scaling_kind(r, *parameters, "rope_parameters."), top_original);
+    p.scaling = parse_scaling(r, *parameters, "rope_parameters.", scaling_kind(r, *parameters, "rope_parameters."), top_original,
+                              p.max_position_embeddings);
   } else if (scaling) {
-    p.scaling = parse_scaling(r, *scaling, "rope_scaling.", scaling_kind(r, *scaling, "rope_scaling."), top_original);
+    p.scaling = parse_scaling(r, *scaling, "rope_scaling.", scaling_kind(r, *scaling, "rope_scaling."), top_original,
+                              p.max_position_embeddings);
   }
 
   try {

@@ -12,6 +12,7 @@
 #include <KokkosRope/Precision.hpp>
 #include <KokkosRope/impl/KokkosRope_Compat.hpp>
 
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -23,17 +24,17 @@ namespace KokkosRope {
 
 namespace Impl {
 
-// Copies a host vector into a new View on the instance; the fence keeps the host buffer alive
-// until the transfer is done (tables are built once, so this is not on a hot path).
+// Copies a host vector into a new View on the instance. The staging buffer is a std::vector
+// (freeing a Kokkos host allocation would fence globally); the instance fence keeps it alive until
+// the transfer is done (sources are built once, so this is not on a hot path).
 template <class T, class MemorySpace, class ExecutionSpace, class Source>
 Kokkos::View<T*, MemorySpace> upload(const ExecutionSpace& space, const std::vector<Source>& host,
                                      const std::string& label) {
   Kokkos::View<T*, MemorySpace> device(
       Kokkos::view_alloc(space, Kokkos::WithoutInitializing, label), host.size());
-  Kokkos::View<T*, Kokkos::HostSpace> staging(
-      Kokkos::view_alloc(Kokkos::WithoutInitializing, label + " (staging)"), host.size());
-  for (std::size_t i = 0; i < host.size(); ++i) staging(i) = static_cast<T>(host[i]);
-  Kokkos::deep_copy(space, device, staging);
+  std::vector<T> staging(host.begin(), host.end());
+  Kokkos::deep_copy(space, device,
+                    Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(staging.data(), staging.size()));
   space.fence("KokkosRope::upload: " + label);
   return device;
 }
@@ -104,6 +105,7 @@ class OnTheFly {
  public:
   using memory_space = MemorySpace;
 
+  /// Frequencies of `params` (at `seq_len` for the kinds that depend on it) in `precision`.
   template <class ExecutionSpace>
   OnTheFly(const ExecutionSpace& space, const Params& params,
            Precision precision = Precision::accurate,
@@ -112,17 +114,30 @@ class OnTheFly {
     static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, MemorySpace>::accessible,
                   "KokkosRope::OnTheFly: MemorySpace must be accessible from ExecutionSpace");
     Kokkos::Profiling::ScopedRegion region("KokkosRope::OnTheFly");
-    if (precision == Precision::accurate) {
-      const Frequencies f = compute_frequencies(params, seq_len);
-      m_accurate = {Impl::upload<double, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq"),
-                    f.attention_factor};
-      m_attention_factor = f.attention_factor;
-    } else {
-      const FrequenciesF32 f = compute_hf_frequencies(params, seq_len);
-      m_hf = {Impl::upload<float, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq"),
-              f.attention_factor};
-      m_attention_factor = f.attention_factor;
-    }
+    if (precision == Precision::accurate) set(space, compute_frequencies(params, seq_len));
+    else set(space, compute_hf_frequencies(params, seq_len));
+  }
+
+  /// Frequencies computed elsewhere, in double: the accurate mode (e.g. a scaling this library
+  /// does not know).
+  template <class ExecutionSpace>
+  OnTheFly(const ExecutionSpace& space, const Frequencies& frequencies, PairStyle pair_style)
+      : m_rotary_dim(2 * static_cast<int>(frequencies.inv_freq.size())), m_pair_style(pair_style),
+        m_precision(Precision::accurate) {
+    Kokkos::Profiling::ScopedRegion region("KokkosRope::OnTheFly");
+    check_frequencies(frequencies.inv_freq, frequencies.attention_factor);
+    set(space, frequencies);
+  }
+
+  /// float32 frequencies computed elsewhere (e.g. a checkpoint's own `inv_freq` buffer): the
+  /// hf_compatible mode reproduces that framework's forward pass from them.
+  template <class ExecutionSpace>
+  OnTheFly(const ExecutionSpace& space, const FrequenciesF32& frequencies, PairStyle pair_style)
+      : m_rotary_dim(2 * static_cast<int>(frequencies.inv_freq.size())), m_pair_style(pair_style),
+        m_precision(Precision::hf_compatible) {
+    Kokkos::Profiling::ScopedRegion region("KokkosRope::OnTheFly");
+    check_frequencies(frequencies.inv_freq, frequencies.attention_factor);
+    set(space, frequencies);
   }
 
   int rotary_dim() const { return m_rotary_dim; }
@@ -141,6 +156,32 @@ class OnTheFly {
   }
 
  private:
+  template <class Vector, class Factor>
+  static void check_frequencies(const Vector& inv_freq, Factor attention_factor) {
+    if (inv_freq.empty())
+      throw std::invalid_argument("KokkosRope::OnTheFly: invalid inv_freq: empty (rotary_dim / 2 entries needed)");
+    for (std::size_t i = 0; i < inv_freq.size(); ++i)
+      if (!(std::isfinite(static_cast<double>(inv_freq[i])) && inv_freq[i] >= 0))
+        throw std::invalid_argument("KokkosRope::OnTheFly: invalid inv_freq[" + std::to_string(i) +
+                                    "] = " + std::to_string(static_cast<double>(inv_freq[i])) +
+                                    ": must be finite and >= 0");
+    if (!(std::isfinite(static_cast<double>(attention_factor)) && attention_factor > 0))
+      throw std::invalid_argument("KokkosRope::OnTheFly: invalid attention_factor = " +
+                                  std::to_string(static_cast<double>(attention_factor)) + ": must be finite and > 0");
+  }
+  template <class ExecutionSpace>
+  void set(const ExecutionSpace& space, const Frequencies& f) {
+    m_accurate = {Impl::upload<double, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq"),
+                  f.attention_factor};
+    m_attention_factor = f.attention_factor;
+  }
+  template <class ExecutionSpace>
+  void set(const ExecutionSpace& space, const FrequenciesF32& f) {
+    m_hf = {Impl::upload<float, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq"),
+            f.attention_factor};
+    m_attention_factor = f.attention_factor;
+  }
+
   int m_rotary_dim;
   PairStyle m_pair_style;
   Precision m_precision;
@@ -196,19 +237,21 @@ class Table {
   Table(const ExecutionSpace& space, const Params& params, std::int64_t num_positions,
         Precision precision = Precision::accurate,
         std::optional<std::int64_t> seq_len = std::nullopt)
-      : m_pair_style(params.pair_style), m_precision(precision) {
+      : Table(space, (check_positions(num_positions, params.rotary_dim),
+                      OnTheFly<MemorySpace>(space, params, precision, seq_len)),
+              num_positions) {}
+
+  /// A table of whatever an on-the-fly source evaluates (e.g. one built from a checkpoint's own
+  /// frequencies), for positions [0, num_positions).
+  template <class ExecutionSpace>
+  Table(const ExecutionSpace& space, const OnTheFly<MemorySpace>& source, std::int64_t num_positions)
+      : m_source(source), m_pair_style(source.pair_style()), m_precision(source.precision()),
+        m_attention_factor(source.attention_factor()) {
     static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, MemorySpace>::accessible,
                   "KokkosRope::Table: MemorySpace must be accessible from ExecutionSpace");
     Kokkos::Profiling::ScopedRegion region("KokkosRope::Table");
-    if (num_positions <= 0)
-      throw std::invalid_argument("KokkosRope::Table: invalid num_positions = " +
-                                  std::to_string(num_positions) + ": must be > 0");
-    const int pairs = params.rotary_dim / 2;
-    if (num_positions > (std::int64_t(1) << 40) / std::max(pairs, 1))
-      throw std::invalid_argument("KokkosRope::Table: invalid num_positions = " +
-                                  std::to_string(num_positions) + ": table would exceed 2^40 entries");
-    OnTheFly<MemorySpace> source(space, params, precision, seq_len);  // validates params
-    m_attention_factor = source.attention_factor();
+    const int pairs = source.rotary_dim() / 2;
+    check_positions(num_positions, source.rotary_dim());
     m_cos = view_type(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "KokkosRope::Table::cos"),
                       num_positions, pairs);
     m_sin = view_type(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "KokkosRope::Table::sin"),
@@ -238,6 +281,17 @@ class Table {
   }
 
  private:
+  static void check_positions(std::int64_t num_positions, int rotary_dim) {
+    if (num_positions <= 0)
+      throw std::invalid_argument("KokkosRope::Table: invalid num_positions = " +
+                                  std::to_string(num_positions) + ": must be > 0");
+    if (num_positions > (std::int64_t(1) << 40) / std::max(rotary_dim / 2, 1))
+      throw std::invalid_argument("KokkosRope::Table: invalid num_positions = " +
+                                  std::to_string(num_positions) + ": table would exceed 2^40 entries");
+  }
+
+  // Kept, not freed at the end of construction: freeing a Kokkos allocation fences globally.
+  OnTheFly<MemorySpace> m_source;
   view_type m_cos;
   view_type m_sin;
   PairStyle m_pair_style;

@@ -1,0 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "TestRotate.hpp"
+
+KOKKOSROPE_ROTATE_TESTS(Rotate_half, Kokkos::Experimental::half_t)

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: Apache-2.0
+// Helper of the kokkos-rope CLI tests:
+//   cli_fixture gen DIR            write the input tensors (and bad inputs) the tests use
+//   cli_fixture verify DIR CONFIG  recompute every `apply` variant of tests/cli/apply_flow.cmake
+//                                  by calling the library from C++ (its natural API: implicit
+//                                  positions, sequence_offsets, packed(cu_seqlens), ...) and
+//                                  require the CLI's outputs to be bitwise identical
+//   cli_fixture close A B ATOL     max |A - B| <= ATOL * max |B| (round trips)
+//   cli_fixture table FILE CONFIG START STOP float32|float64 accurate|hf_compatible
+//                                  the `table` output equals KokkosRope::Table at those positions
+#include "Common.hpp"
+
+#include <KokkosRope/HfConfig.hpp>
+#include <KokkosRope/Rotate.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+
+using namespace KokkosRopeTool;
+using namespace KokkosRope;
+namespace fs = std::filesystem;
+
+namespace {
+
+using Space = Kokkos::DefaultExecutionSpace;
+using Mem = Space::memory_space;
+using half = Kokkos::Experimental::half_t;
+using bhalf = Kokkos::Experimental::bhalf_t;
+
+std::mt19937_64 rng(12345);
+double uniform() { return static_cast<double>(rng() >> 11) * 0x1.0p-53 * 2.0 - 1.0; }
+
+void save(const std::string& path, DType dtype, std::vector<std::int64_t> shape, bool random = true) {
+  HostArray a;
+  a.dtype = dtype;
+  a.shape = std::move(shape);
+  const std::int64_t n = a.size();
+  if (dtype == DType::i32 || dtype == DType::i64) a.ints.assign(n, 1);
+  else
+    for (std::int64_t i = 0; i < n; ++i) a.values.push_back(random ? round_to(dtype, uniform()) : 0.0);
+  PendingFile f(path);
+  write_npy(f, a);
+  f.commit();
+}
+
+void save_ints(const std::string& path, std::vector<std::int64_t> shape, std::vector<std::int64_t> values) {
+  HostArray a;
+  a.dtype = DType::i64;
+  a.shape = std::move(shape);
+  a.ints = std::move(values);
+  PendingFile f(path);
+  write_npy(f, a);
+  f.commit();
+}
+
+int gen(const std::string& dir) {
+  fs::create_directories(dir);
+  auto p = [&](const std::string& name) { return (fs::path(dir) / name).string(); };
+  // Inputs of the apply variants (Llama 3.1 8B: head_dim 128).
+  save(p("q_bshd_f32.npy"), DType::f32, {2, 5, 4, 128});
+  save(p("k_bshd_f32.npy"), DType::f32, {2, 5, 2, 128});
+  save(p("q_bhsd_f64.npy"), DType::f64, {2, 4, 5, 128});
+  save(p("k_bhsd_f64.npy"), DType::f64, {2, 2, 5, 128});
+  save(p("q_thd_f16.npy"), DType::f16, {10, 4, 128});
+  save(p("k_thd_f16.npy"), DType::f16, {10, 2, 128});
+  save_ints(p("cu.npy"), {3}, {0, 3, 10});
+  save(p("q_bshd_bf16.npy"), DType::bf16, {2, 5, 4, 128});
+  save(p("k_bshd_bf16.npy"), DType::bf16, {2, 5, 1, 128});
+  std::vector<std::int64_t> pos;
+  for (int i = 0; i < 10; ++i) pos.push_back(static_cast<std::int64_t>((uniform() + 1.0) * 65536.0));
+  save_ints(p("pos_bs.npy"), {2, 5}, pos);
+  save_ints(p("pos_t.npy"), {10}, pos);
+  save(p("q_thd_f32.npy"), DType::f32, {10, 4, 128});
+  // Bad inputs.
+  save(p("q_i32.npy"), DType::i32, {2, 5, 4, 128});
+  save(p("k_bad_shape.npy"), DType::f32, {2, 6, 2, 128});
+  save(p("q_rank3.npy"), DType::f32, {10, 4, 128});
+  save(p("q_head64.npy"), DType::f32, {2, 5, 4, 64});
+  save_ints(p("pos_bad_shape.npy"), {3, 5}, std::vector<std::int64_t>(15, 1));
+  save_ints(p("pos_negative.npy"), {2, 5}, {0, 1, 2, 3, -4, 0, 1, 2, 3, 4});
+  save_ints(p("cu_bad.npy"), {3}, {0, 7, 3});
+  {  // uint16 without --bf16: write the bf16 file's bytes under another name
+    fs::copy_file(p("q_bshd_bf16.npy"), p("q_u16.npy"), fs::copy_options::overwrite_existing);
+  }
+  {
+    std::ofstream f(p("not_npy.npy"));
+    f << "this is not a .npy file\n";
+  }
+  {  // a valid header with half of the data missing
+    const auto full = fs::file_size(p("q_bshd_f32.npy"));
+    fs::copy_file(p("q_bshd_f32.npy"), p("truncated.npy"), fs::copy_options::overwrite_existing);
+    fs::resize_file(p("truncated.npy"), full / 2);
+  }
+  {
+    std::ofstream f(p("bad_config.json"));
+    f << R"({"hidden_size": 4096, "num_attention_heads": 32, "max_position_embeddings": 131072,
+             "rope_theta": 500000.0, "rope_scaling": {"rope_type": "llama3", "factor": 0.5,
+             "low_freq_factor": 1.0, "high_freq_factor": 4.0, "original_max_position_embeddings": 8192}})";
+  }
+  {
+    std::ofstream f(p("broken.json"));
+    f << "{\"rope_theta\": 10000,";
+  }
+  std::cout << "wrote the CLI test inputs to " << dir << "\n";
+  return 0;
+}
+
+template <class T, class View>
+void upload(const View& v, const std::vector<double>& values) {
+  auto h = Kokkos::create_mirror_view(v);
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if constexpr (std::is_same_v<T, double>) h.data()[i] = values[i];
+    else h.data()[i] = static_cast<T>(static_cast<float>(values[i]));
+  }
+  Kokkos::deep_copy(Space(), v, h);
+  Space().fence();
+}
+
+template <class T, class View>
+std::vector<double> download(const View& v, DType dtype) {
+  auto h = Kokkos::create_mirror_view(v);
+  Kokkos::deep_copy(Space(), h, v);
+  Space().fence();
+  std::vector<double> out(v.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    if constexpr (std::is_same_v<T, double>) out[i] = h.data()[i];
+    else out[i] = round_to(dtype, static_cast<double>(static_cast<float>(h.data()[i])));
+  }
+  return out;
+}
+
+int failures = 0;
+
+void expect_equal(const std::string& what, const std::vector<double>& lib, const std::string& cli_file, bool bf16 = false) {
+  HostArray cli = read_npy(cli_file, "cli output", bf16);
+  double max = 0.0;
+  if (cli.values.size() != lib.size()) {
+    std::cerr << what << ": size " << cli.values.size() << " vs " << lib.size() << "\n";
+    ++failures;
+    return;
+  }
+  for (std::size_t i = 0; i < lib.size(); ++i) max = std::max(max, std::fabs(lib[i] - cli.values[i]));
+  std::printf("%-40s max |cli - library| = %g\n", what.c_str(), max);
+  if (max != 0.0 || std::isnan(max)) ++failures;
+}
+
+template <class T>
+using V4 = Kokkos::View<T****, Kokkos::LayoutRight, Mem>;
+template <class T>
+using V3 = Kokkos::View<T***, Kokkos::LayoutRight, Mem>;
+
+template <class T, class V>
+V make(const HostArray& a, const std::string& label) {
+  V v;
+  if constexpr (V::rank() == 4) v = V(label, a.shape[0], a.shape[1], a.shape[2], a.shape[3]);
+  else v = V(label, a.shape[0], a.shape[1], a.shape[2]);
+  upload<T>(v, a.values);
+  return v;
+}
+
+template <class V>
+V like(const V& v, const std::string& label) {
+  if constexpr (V::rank() == 4) return V(label, v.extent(0), v.extent(1), v.extent(2), v.extent(3));
+  else return V(label, v.extent(0), v.extent(1), v.extent(2));
+}
+
+Kokkos::View<std::int64_t*, Mem> ints1(const std::vector<std::int64_t>& values) {
+  Kokkos::View<std::int64_t*, Mem> v("ints", values.size());
+  auto h = Kokkos::create_mirror_view(v);
+  for (std::size_t i = 0; i < values.size(); ++i) h(i) = values[i];
+  Kokkos::deep_copy(v, h);
+  return v;
+}
+
+int verify(const std::string& dir, const std::string& config) {
+  auto in = [&](const std::string& n) { return (fs::path(dir) / n).string(); };
+  auto out = [&](const std::string& n) { return (fs::path(dir) / "out" / n).string(); };
+  const Params params = load_hf_config(config).params;
+  Space space;
+
+  {  // V1: bshd float32, implicit positions, accurate
+    auto q = make<float, V4<float>>(read_npy(in("q_bshd_f32.npy"), "q"), "q");
+    auto k = make<float, V4<float>>(read_npy(in("k_bshd_f32.npy"), "k"), "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, params));
+    expect_equal("v1 bshd f32 q", download<float>(qo, DType::f32), out("v1.q.npy"));
+    expect_equal("v1 bshd f32 k", download<float>(ko, DType::f32), out("v1.k.npy"));
+  }
+  {  // V2: bhsd float64, offset 1000 (sequence_offsets), hf_compatible
+    auto q = make<double, V4<double>>(read_npy(in("q_bhsd_f64.npy"), "q"), "q");
+    auto k = make<double, V4<double>>(read_npy(in("k_bhsd_f64.npy"), "k"), "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    rotate_copy(space, bhsd, q, k, qo, ko, OnTheFly<Mem>(space, params, Precision::hf_compatible),
+                sequence_offsets(ints1({1000, 1000})));
+    expect_equal("v2 bhsd f64 q", download<double>(qo, DType::f64), out("v2.q.npy"));
+    expect_equal("v2 bhsd f64 k", download<double>(ko, DType::f64), out("v2.k.npy"));
+  }
+  {  // V3: thd float16 with cu_seqlens, implicit positions
+    auto q = make<half, V3<half>>(read_npy(in("q_thd_f16.npy"), "q"), "q");
+    auto k = make<half, V3<half>>(read_npy(in("k_thd_f16.npy"), "k"), "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    rotate_copy(space, packed(ints1({0, 3, 10})), q, k, qo, ko, OnTheFly<Mem>(space, params));
+    expect_equal("v3 thd f16 q", download<half>(qo, DType::f16), out("v3.q.npy"));
+    expect_equal("v3 thd f16 k", download<half>(ko, DType::f16), out("v3.k.npy"));
+  }
+  {  // V4: bshd bfloat16, explicit positions, interleaved pairs, backward
+    Params inter = params;
+    inter.pair_style = PairStyle::interleaved;
+    auto q = make<bhalf, V4<bhalf>>(read_npy(in("q_bshd_bf16.npy"), "q", true), "q");
+    auto k = make<bhalf, V4<bhalf>>(read_npy(in("k_bshd_bf16.npy"), "k", true), "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    HostArray pos = read_npy(in("pos_bs.npy"), "pos");
+    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> p("p", 2, 5);
+    auto hp = Kokkos::create_mirror_view(p);
+    for (int i = 0; i < 10; ++i) hp.data()[i] = pos.ints[i];
+    Kokkos::deep_copy(p, hp);
+    RotateOptions opt;
+    opt.direction = Direction::backward;
+    rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, inter), token_positions(p), opt);
+    expect_equal("v4 bshd bf16 q", download<bhalf>(qo, DType::bf16), out("v4.q.npy"), true);
+    expect_equal("v4 bshd bf16 k", download<bhalf>(ko, DType::bf16), out("v4.k.npy"), true);
+  }
+  {  // V5: thd float32, one sequence, explicit positions, q alone
+    auto q = make<float, V3<float>>(read_npy(in("q_thd_f32.npy"), "q"), "q");
+    auto qo = like(q, "qo");
+    rotate_copy(space, packed(), q, qo, OnTheFly<Mem>(space, params), token_positions(ints1(read_npy(in("pos_t.npy"), "p").ints)));
+    expect_equal("v5 thd f32 q-only", download<float>(qo, DType::f32), out("v5.q.npy"));
+  }
+  std::cout << (failures ? "FAILED: the CLI differs from the library\n" : "the CLI's outputs equal the library's\n");
+  return failures ? 1 : 0;
+}
+
+int close(const std::string& a_path, const std::string& b_path, double atol) {
+  HostArray a = read_npy(a_path, "a", true), b = read_npy(b_path, "b", true);
+  if (a.shape != b.shape || a.dtype != b.dtype) {
+    std::cerr << "shape/dtype differ: " << a.shape_string() << " " << dtype_name(a.dtype) << " vs " << b.shape_string()
+              << " " << dtype_name(b.dtype) << "\n";
+    return 1;
+  }
+  double max_diff = 0.0, max_b = 0.0, max_moved = 0.0;
+  for (std::size_t i = 0; i < a.values.size(); ++i) {
+    max_diff = std::max(max_diff, std::fabs(a.values[i] - b.values[i]));
+    max_b = std::max(max_b, std::fabs(b.values[i]));
+  }
+  (void)max_moved;
+  std::printf("max |a - b| = %g, max |b| = %g, bound %g\n", max_diff, max_b, atol * max_b);
+  return max_diff <= atol * max_b && !std::isnan(max_diff) ? 0 : 1;
+}
+
+int table(const std::string& file, const std::string& config, std::int64_t start, std::int64_t stop,
+          const std::string& dtype, const std::string& precision) {
+  const Params params = load_hf_config(config).params;
+  const Precision prec = precision == "accurate" ? Precision::accurate : Precision::hf_compatible;
+  HostArray a = read_npy(file, "table");
+  const std::int64_t pairs = params.num_pairs();
+  const std::vector<std::int64_t> want{stop - start, 2, pairs};
+  if (a.shape != want || a.dtype != (dtype == "float32" ? DType::f32 : DType::f64)) {
+    std::cerr << "table: shape " << a.shape_string() << " " << dtype_name(a.dtype) << " unexpected\n";
+    return 1;
+  }
+  Space space;
+  auto check = [&](auto tag) -> int {
+    using Real = decltype(tag);
+    Table<Mem, Real> t(space, params, stop, prec);
+    auto c = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), t.cos());
+    auto s = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), t.sin());
+    double max = 0.0;
+    for (std::int64_t p = start; p < stop; ++p)
+      for (std::int64_t j = 0; j < pairs; ++j) {
+        max = std::max(max, std::fabs(a.values[((p - start) * 2 + 0) * pairs + j] - c(p, j)));
+        max = std::max(max, std::fabs(a.values[((p - start) * 2 + 1) * pairs + j] - s(p, j)));
+      }
+    std::printf("table %s: max |cli - Table| = %g\n", file.c_str(), max);
+    return max == 0.0 ? 0 : 1;
+  };
+  return dtype == "float32" ? check(float{}) : check(double{});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Kokkos::ScopeGuard guard(argc, argv);
+  const std::vector<std::string> args(argv + 1, argv + argc);
+  try {
+    if (args.size() == 2 && args[0] == "gen") return gen(args[1]);
+    if (args.size() == 3 && args[0] == "verify") return verify(args[1], args[2]);
+    if (args.size() == 4 && args[0] == "close") return close(args[1], args[2], std::stod(args[3]));
+    if (args.size() == 7 && args[0] == "table")
+      return table(args[1], args[2], std::stoll(args[3]), std::stoll(args[4]), args[5], args[6]);
+  } catch (const std::exception& e) {
+    std::cerr << "cli_fixture: " << e.what() << "\n";
+    return 1;
+  }
+  std::cerr << "usage: cli_fixture gen DIR | verify DIR CONFIG | close A B ATOL | table FILE CONFIG START STOP DTYPE PRECISION\n";
+  return 2;
+}

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+// Execution-space registry, Kokkos lifetime and the dtype dispatch of the rotation engine.
+#include "Common.hpp"
+
+#include <Kokkos_Core.hpp>
+
+namespace KokkosRopeTool {
+
+std::vector<std::string> enabled_spaces() {
+  std::vector<std::string> names;
+#ifdef KOKKOS_ENABLE_CUDA
+  names.push_back(Kokkos::Cuda::name());
+#endif
+#ifdef KOKKOS_ENABLE_HIP
+  names.push_back(Kokkos::HIP::name());
+#endif
+#ifdef KOKKOS_ENABLE_SYCL
+  names.push_back(Kokkos::SYCL::name());
+#endif
+#ifdef KOKKOS_ENABLE_OPENMP
+  names.push_back(Kokkos::OpenMP::name());
+#endif
+#ifdef KOKKOS_ENABLE_THREADS
+  names.push_back(Kokkos::Threads::name());
+#endif
+#ifdef KOKKOS_ENABLE_SERIAL
+  names.push_back(Kokkos::Serial::name());
+#endif
+  return names;
+}
+
+void run_rotation(int space, const RotationJob& job, const std::vector<double>& q, const std::vector<double>& k,
+                  std::vector<double>& q_out, std::vector<double>& k_out) {
+  switch (job.dtype) {
+    case DType::f32: return run_typed<float>(space, job, q, k, q_out, k_out);
+    case DType::f64: return run_typed<double>(space, job, q, k, q_out, k_out);
+    case DType::f16: return run_typed<Kokkos::Experimental::half_t>(space, job, q, k, q_out, k_out);
+    case DType::bf16: return run_typed<Kokkos::Experimental::bhalf_t>(space, job, q, k, q_out, k_out);
+    default: throw Error("tensors must be float32, float64, float16 or bfloat16, not " + dtype_name(job.dtype));
+  }
+}
+
+namespace {
+bool g_initialized_here = false;
+}
+
+void ensure_kokkos() {
+  if (Kokkos::is_initialized()) return;
+  Kokkos::InitializationSettings settings;
+  settings.set_disable_warnings(true);
+  Kokkos::initialize(settings);
+  g_initialized_here = true;
+}
+
+void finalize_kokkos() {
+  if (g_initialized_here && Kokkos::is_initialized() && !Kokkos::is_finalized()) Kokkos::finalize();
+}
+
+}  // namespace KokkosRopeTool

@@ -1,0 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0
+// The rotation engine for float tensors (one translation unit per type keeps builds parallel).
+#include "Engine.hpp"
+
+namespace KokkosRopeTool {
+template void run_typed<float>(int, const RotationJob&, const std::vector<double>&, const std::vector<double>&,
+                            std::vector<double>&, std::vector<double>&);
+}  // namespace KokkosRopeTool
