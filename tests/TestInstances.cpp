@@ -85,5 +85,9 @@ TYPED_TEST(Instances, EverythingRunsOnThePassedInstance) {
     EXPECT_EQ(device, id) << "fence '" << name << "' is not on the passed instance (a global fence?)";
   }
   ASSERT_FALSE(r.allocations.empty());
-  for (const auto& label : r.allocations) EXPECT_EQ(label.rfind("KokkosRope::", 0), 0u) << "allocation label " << label;
+  for (const auto& label : r.allocations) {
+    // The backend's own team-scratch pool grows on first use of a TeamPolicy with scratch.
+    if (label.rfind("Kokkos::", 0) == 0 && label.find("scratch") != std::string::npos) continue;
+    EXPECT_EQ(label.rfind("KokkosRope::", 0), 0u) << "allocation label " << label;
+  }
 }

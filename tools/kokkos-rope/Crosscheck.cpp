@@ -244,9 +244,16 @@ void reference(const Case& c, const std::vector<std::int64_t>& positions, std::i
     for (int i = 0; i < half; ++i) {
       long double cs, sn;
       if (c.precision == Precision::accurate) {
-        const double angle = static_cast<double>(p) * f.inv_freq[i];  // the double angle the mode promises
-        cs = std::cos(static_cast<long double>(angle)) * f.attention_factor;
-        sn = std::sin(static_cast<long double>(angle)) * f.attention_factor;
+        // The exact angle for the double frequency, as the mode promises: formed and reduced in
+        // __float128 (113 bits hold p * inv_freq exactly), then long-double trigonometry.
+        const __float128 angle = static_cast<__float128>(p) * static_cast<__float128>(f.inv_freq[i]);
+        const __float128 two_pi = static_cast<__float128>(6.283185307179586232) +
+                                  static_cast<__float128>(2.4492935982947064e-16);
+        const __float128 turns = static_cast<__float128>(
+            std::llround(static_cast<long double>(angle / two_pi)));
+        const long double reduced = static_cast<long double>(angle - turns * two_pi);
+        cs = std::cos(reduced) * f.attention_factor;
+        sn = std::sin(reduced) * f.attention_factor;
       } else {
         const float angle = static_cast<float>(p) * f32.inv_freq[i];  // the reference framework's float angle
         cs = std::cos(static_cast<long double>(angle)) * f32.attention_factor;
