@@ -6,7 +6,7 @@ option(KokkosRope_BUILD_KOKKOS "Build Kokkos in-tree (FetchContent) instead of f
 if(KokkosRope_BUILD_KOKKOS)
   include(FetchContent)
   set(KokkosRope_KOKKOS_URL
-      "https://github.com/kokkos/kokkos/releases/download/5.0.0/kokkos-5.0.0.tar.gz"
+      "https://github.com/kokkos/kokkos/releases/download/5.2.2/kokkos-5.2.2.tar.gz"
       CACHE STRING "Kokkos release archive used when no source directory is given")
   FetchContent_Declare(Kokkos URL ${KokkosRope_KOKKOS_URL})
   FetchContent_MakeAvailable(Kokkos)
