@@ -65,6 +65,22 @@ CorrectionRange yarn_range(const Params& p, const YarnScaling& s) {
   return {std::max(low, 0.0), std::min(high, dim - 1.0)};
 }
 
+// The range as the ramp uses it: HF widens a zero-width range by 0.001.
+CorrectionRange yarn_ramp_range(const Params& p, const YarnScaling& s) {
+  CorrectionRange r = yarn_range(p, s);
+  if (r.low == r.high) r.high += 0.001;
+  return r;
+}
+
+// ramp_i = clamp((i - low) / (high - low), 0, 1): 0 keeps pair i, 1 divides it by the factor.
+std::vector<double> yarn_ramp(const Params& p, const YarnScaling& s) {
+  const CorrectionRange r = yarn_ramp_range(p, s);
+  std::vector<double> ramp(static_cast<std::size_t>(p.rotary_dim / 2));
+  for (std::size_t i = 0; i < ramp.size(); ++i)
+    ramp[i] = std::clamp((static_cast<double>(i) - r.low) / (r.high - r.low), 0.0, 1.0);
+  return ramp;
+}
+
 double llama3_smooth(const Llama3Scaling& s, double wavelen) {
   return (static_cast<double>(s.original_max_position_embeddings) / wavelen - s.low_freq_factor) /
          (s.high_freq_factor - s.low_freq_factor);
@@ -96,13 +112,11 @@ struct ExactFrequencies {
   }
   Frequencies operator()(const YarnScaling& s) const {
     const auto extrapolated = plain(p.theta);
-    CorrectionRange r = yarn_range(p, s);
-    if (r.low == r.high) r.high += 0.001;  // as HF: avoid a zero-width ramp
+    const auto ramp = yarn_ramp(p, s);
     std::vector<double> inv(extrapolated.size());
     for (std::size_t i = 0; i < inv.size(); ++i) {
-      const double ramp = std::clamp((static_cast<double>(i) - r.low) / (r.high - r.low), 0.0, 1.0);
       const double interpolated = extrapolated[i] / s.factor;
-      inv[i] = interpolated * ramp + extrapolated[i] * (1.0 - ramp);
+      inv[i] = interpolated * ramp[i] + extrapolated[i] * (1.0 - ramp[i]);
     }
     return {inv, yarn_attention_factor(s)};
   }
@@ -174,8 +188,7 @@ struct HfFrequencies {
   }
   FrequenciesF32 operator()(const YarnScaling& s) const {
     const auto pos = hf_pos_freqs(p.theta, p.rotary_dim);
-    CorrectionRange r = yarn_range(p, s);
-    if (r.low == r.high) r.high += 0.001;
+    const CorrectionRange r = yarn_ramp_range(p, s);
     const float low_f = f32(r.low);
     const float width_f = f32(r.high - r.low);
     std::vector<float> inv(pos.size());
@@ -235,13 +248,10 @@ struct BandOf {
     return effective_theta(p, seq_len) == p.theta ? all(Band::kept) : base_rescaled();
   }
   std::vector<Band> operator()(const YarnScaling& s) const {
-    CorrectionRange r = yarn_range(p, s);
-    if (r.low == r.high) r.high += 0.001;
+    const auto ramp = yarn_ramp(p, s);
     auto b = all(Band::kept);
-    for (std::size_t i = 0; i < b.size(); ++i) {
-      const double ramp = std::clamp((static_cast<double>(i) - r.low) / (r.high - r.low), 0.0, 1.0);
-      b[i] = ramp == 0.0 ? Band::kept : (ramp == 1.0 ? Band::scaled : Band::blended);
-    }
+    for (std::size_t i = 0; i < b.size(); ++i)
+      b[i] = ramp[i] == 0.0 ? Band::kept : (ramp[i] == 1.0 ? Band::scaled : Band::blended);
     return b;
   }
   std::vector<Band> operator()(const LongRopeScaling& s) const {
