@@ -9,9 +9,11 @@
 #include <KokkosRope/Frequencies.hpp>
 #include <KokkosRope/HfConfig.hpp>
 #include <KokkosRope/Precision.hpp>
+#include <KokkosRope/BFloat16.hpp>
 #include <KokkosRope/Sources.hpp>
 #include <KokkosRope/Layouts.hpp>
 #include <KokkosRope/Blocks.hpp>
 #include <KokkosRope/Rotate.hpp>
+#include <KokkosRope/ContextParallel.hpp>
 
 #endif

@@ -46,26 +46,10 @@ using Exec = Kokkos::DefaultExecutionSpace;
 using Mem = Exec::memory_space;
 using HostExec = Kokkos::DefaultHostExecutionSpace;
 
-// ---- a real 2-byte bfloat16 -------------------------------------------------------------------
-// Kokkos::Experimental::bhalf_t is a 4-byte float in builds without a GPU backend, so a "bf16"
-// tensor of the OpenMP/Serial builds would move fp32 bytes. This is bf16 storage as PyTorch keeps
-// it on the CPU: the upper 16 bits of a float, converted by bit casts (round to nearest even; NaN
-// becomes the canonical quiet NaN 0x7fc0, detected in the float domain, which vectorises ~20%
-// better than an integer compare on x86).
-struct bf16 {
-  std::uint16_t bits;
-  bf16() = default;
-  KOKKOS_FORCEINLINE_FUNCTION explicit bf16(float f) {
-    const std::uint32_t u = Kokkos::bit_cast<std::uint32_t>(f);
-    const std::uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-    const std::uint32_t nan_mask = f != f ? 0xffffffffu : 0u;
-    bits = static_cast<std::uint16_t>((rounded & ~nan_mask) | (0x7fc0u & nan_mask));
-  }
-  KOKKOS_FORCEINLINE_FUNCTION explicit operator float() const {
-    return Kokkos::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
-  }
-};
-static_assert(sizeof(bf16) == 2, "bench::bf16 must be 2 bytes");
+// ---- bfloat16 --------------------------------------------------------------------------------
+// The library's 2-byte type: Kokkos::Experimental::bhalf_t is a 4-byte float in builds without a
+// GPU backend, so a "bf16" tensor of the OpenMP/Serial builds would move fp32 bytes.
+using bf16 = KokkosRope::bfloat16;
 
 enum class DType { f32, bf16 };
 inline const char* name(DType d) { return d == DType::f32 ? "f32" : "bf16"; }
@@ -984,7 +968,7 @@ int main(int argc, char** argv) {
   benchmark::AddCustomContext("kokkos_configuration", config.str());
   benchmark::AddCustomContext("bench_mode", settings.mode);
   benchmark::AddCustomContext("precision", "accurate");
-  benchmark::AddCustomContext("bf16_storage", "2-byte bit-cast bf16 (bench::bf16); Kokkos bhalf_t is " +
+  benchmark::AddCustomContext("bf16_storage", "2-byte KokkosRope::bfloat16; Kokkos bhalf_t is " +
                                                   std::to_string(sizeof(Kokkos::Experimental::bhalf_t)) +
                                                   " bytes in this build");
   benchmark::AddCustomContext("frac_of_copy", "GB/s over the copy kernel's GB/s for the same bytes, same run, same space");

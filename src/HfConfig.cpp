@@ -157,6 +157,10 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& source
   } catch (const json::parse_error& e) {
     throw std::invalid_argument("KokkosRope: " + source + ": malformed JSON at byte " +
                                 std::to_string(e.byte) + ": " + e.what());
+  } catch (const json::exception& e) {
+    // Not a syntax error but still unreadable, e.g. a number beyond double's range (1e400:
+    // out_of_range.406). Found by tests/fuzz (fuzz_config): it escaped as a json exception.
+    throw std::invalid_argument("KokkosRope: " + source + ": malformed JSON: " + e.what());
   }
   if (!root.is_object()) r.fail("<root>", "must be a JSON object");
 

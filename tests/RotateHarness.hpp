@@ -49,8 +49,9 @@ double tolerance(double reference) {
   } else if constexpr (std::is_same_v<T, float>) {
     return 1e-6;
   } else {
-    const int mantissa = std::is_same_v<T, KokkosRope::Impl::bhalf_t> ? 7 : 10;
-    const double mag = std::max(std::fabs(reference), std::is_same_v<T, KokkosRope::Impl::bhalf_t> ? 1e-30 : 6.1e-5);
+    constexpr bool bf16 = std::is_same_v<T, KokkosRope::Impl::bhalf_t> || std::is_same_v<T, KokkosRope::bfloat16>;
+    const int mantissa = bf16 ? 7 : 10;
+    const double mag = std::max(std::fabs(reference), bf16 ? 1e-30 : 6.1e-5);
     return std::ldexp(1.0, std::ilogb(mag) - mantissa) + 2e-7;
   }
 }

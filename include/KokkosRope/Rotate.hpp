@@ -8,6 +8,7 @@
 #define KOKKOSROPE_ROTATE_HPP
 
 #include <KokkosRope/Blocks.hpp>
+#include <KokkosRope/ContextParallel.hpp>
 #include <KokkosRope/Layouts.hpp>
 #include <KokkosRope/Sources.hpp>
 #include <KokkosRope/impl/KokkosRope_Compat.hpp>
@@ -27,7 +28,8 @@ inline constexpr bool is_layout_v = std::is_same_v<T, BSHD> || std::is_same_v<T,
 template <class C>
 inline constexpr bool is_layout_v<Packed<C>> = true;
 
-/// 0: implicit, 1: per-sequence offsets, 2: per-token positions, -1: not a position source.
+/// 0: implicit, 1: per-sequence offsets, 2: per-token positions, 3: context-parallel shard,
+/// -1: not a position source.
 template <class T>
 inline constexpr int positions_kind_v = -1;
 template <>
@@ -36,6 +38,8 @@ template <class O>
 inline constexpr int positions_kind_v<SequenceOffsets<O>> = 1;
 template <class P>
 inline constexpr int positions_kind_v<TokenPositions<P>> = 2;
+template <class O>
+inline constexpr int positions_kind_v<ContextParallel<O>> = 3;
 
 [[noreturn]] inline void shape_error(const char* where, const std::string& what) {
   throw std::invalid_argument(std::string("KokkosRope::") + where + ": " + what);
@@ -119,10 +123,22 @@ template <class ExecutionSpace, class Tokens, class Positions>
 void check_position_range(const ExecutionSpace& space, const char* where, std::int64_t tokens,
                           const Tokens& token_map, const Positions& position_map, std::int64_t limit) {
   std::int64_t lo = 0, hi = 0;
-  Kokkos::parallel_reduce("KokkosRope::check_positions",
-                          Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, tokens),
-                          PositionRange<Tokens, Positions>{token_map, position_map},
-                          Kokkos::Min<std::int64_t>(lo), Kokkos::Max<std::int64_t>(hi));
+  const PositionRange<Tokens, Positions> range{token_map, position_map};
+  bool checked = false;
+  if constexpr (is_host_space_v<ExecutionSpace>) {
+    if (tokens <= 4096) {
+      // Decode-sized calls on a host space: a plain loop after waiting for the instance (which
+      // may still be writing the positions) costs a fraction of a parallel reduction's launch.
+      space.fence("KokkosRope::check_positions");
+      lo = hi = position_map(token_map(0));
+      for (std::int64_t g = 0; g < tokens; ++g) range(g, lo, hi);
+      checked = true;
+    }
+  }
+  if (!checked)
+    Kokkos::parallel_reduce("KokkosRope::check_positions",
+                            Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, tokens),
+                            range, Kokkos::Min<std::int64_t>(lo), Kokkos::Max<std::int64_t>(hi));
   if (lo < 0) shape_error(where, "position " + str(lo) + " is negative");
   if (limit >= 0 && hi >= limit)
     shape_error(where, "position " + str(hi) + " is past the cos/sin source (" + str(limit) +
@@ -179,6 +195,8 @@ auto make_maps(const ExecutionSpace& space, const char* where, const Layout& lay
   auto position_map = [&]() {
     if constexpr (positions_kind_v<PositionsArg> == 0) {
       return ImplicitPositionMap{};
+    } else if constexpr (positions_kind_v<PositionsArg> == 3) {
+      return make_context_parallel_map(space, where, layout, positions, q, batch, check);
     } else {
       if constexpr (positions_kind_v<PositionsArg> == 1) {
         using O = decltype(positions.offsets);
@@ -223,7 +241,7 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
                                      std::is_same_v<typename KIn::non_const_value_type, double>,
                                  double, float>;
   static_assert(positions_kind_v<PositionsArg> >= 0,
-                "KokkosRope::rotate: positions must be ImplicitPositions{}, sequence_offsets(v) or token_positions(v)");
+                "KokkosRope::rotate: positions must be ImplicitPositions{}, sequence_offsets(v), token_positions(v) or context_parallel(shard[, v])");
   Kokkos::Profiling::ScopedRegion region(std::string("KokkosRope::") + where);
 
   const int head_dim = access::dim(q_in);
@@ -247,6 +265,9 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
 
   const int half = rotary_dim / 2;
   const bool copy_tail = rotary_dim < head_dim && q_in.data() != q_out.data();
+  constexpr int last = Layout::rank - 1;
+  const bool unit_stride = q_in.stride(last) == 1 && q_out.stride(last) == 1 && k_in.stride(last) == 1 &&
+                           k_out.stride(last) == 1;
   const auto shape = LaunchShape<ExecutionSpace>::choose(half, q_heads + k_heads);
   const bool backward = options.direction == Direction::backward;
   const bool interleaved = source.pair_style() == PairStyle::interleaved;
@@ -263,7 +284,7 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
         policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(half)));
         Kokkos::parallel_for(std::string("KokkosRope::") + where, policy,
                              Kernel{q_in, q_out, k_in, k_out, eval, maps.first, maps.second, first, half,
-                                    head_dim, q_heads, k_heads, copy_tail});
+                                    head_dim, q_heads, k_heads, copy_tail, unit_stride});
       }
     };
     using F = std::false_type;

@@ -13,7 +13,9 @@
 //  - SerialRotate / TeamRotate: both pair styles, on the value type, from named functors; the unit
 //    of float adds the Table builder (float and double tables, both precisions) and the blocks
 //    inside KOKKOS_LAMBDAs as a user's fused kernel would call them.
+#include <KokkosRope/BFloat16.hpp>
 #include <KokkosRope/Blocks.hpp>
+#include <KokkosRope/ContextParallel.hpp>
 #include <KokkosRope/Rotate.hpp>
 #include <KokkosRope/Sources.hpp>
 
@@ -228,6 +230,30 @@ void kokkosrope_cuda_tables(const Exec& space, const kr::Params& params) {
   const kr::Table<Mem, float> f_hf(space, params, 4096, kr::Precision::hf_compatible);
   const kr::Table<Mem, double> d_accurate(space, params, 4096, kr::Precision::accurate);
   const kr::Table<Mem, double> d_hf(space, params, 4096, kr::Precision::hf_compatible);
+}
+
+// KokkosRope::bfloat16 (2-byte storage on every backend) through the fused kernel, and the same
+// call on the host backend of this CUDA build: the host pointer path must compile as device-callable
+// code without host-call diagnostics.
+void kokkosrope_cuda_bfloat16(const Exec& space, const Grid<kr::bfloat16>& q, const Grid<kr::bfloat16>& k,
+                              const kr::Table<Mem, float>& table, const Kokkos::View<std::int64_t*, Mem>& offsets) {
+  kr::rotate(space, kr::bshd, q, k, table, kr::sequence_offsets(offsets));
+  using Host = Kokkos::DefaultHostExecutionSpace;
+  const Host host;
+  Kokkos::View<kr::bfloat16****, Kokkos::LayoutRight, Host::memory_space> hq, hk;
+  const kr::Table<Host::memory_space, float> host_table(host, kr::Params{}, 16);
+  kr::rotate(host, kr::bshd, hq, hk, host_table);
+}
+
+// Context parallelism: global positions of a sharded sequence computed in the kernel (grid layout
+// with per-sequence offsets, packed batch with local cu_seqlens).
+void kokkosrope_cuda_context_parallel(const Exec& space, const Grid<float>& q, const Grid<float>& k,
+                                      const Kokkos::View<float***, Kokkos::LayoutRight, Mem>& pq,
+                                      const Kokkos::View<int*, Mem>& cu, const kr::Table<Mem, float>& table,
+                                      const Kokkos::View<std::int64_t*, Mem>& offsets) {
+  const kr::ContextShard shard(1, 4, kr::ShardLayout::dual_chunk);
+  kr::rotate(space, kr::bshd, q, k, table, kr::context_parallel(shard, offsets));
+  kr::rotate(space, kr::packed(cu), pq, table, kr::context_parallel(shard));
 }
 
 // A user's fused kernel: the blocks inside extended device lambdas.

@@ -184,6 +184,8 @@ def positions_of(p):
     if b == "TokenPositionMap":
         v = view(p.args[0])
         return f"token_positions<{v.split('[')[0].replace('const ', '')}[{v.split('[')[1].split(']')[0]}]>"
+    if b == "ContextParallelPositionMap":
+        return "context_parallel" + ("" if "NoOffsets" in str(p) else "+offsets")
     return str(p)
 
 

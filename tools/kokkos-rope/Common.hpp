@@ -10,6 +10,8 @@
 #include <KokkosRope/Params.hpp>
 #include <KokkosRope/Precision.hpp>
 
+#include "NpyHeader.hpp"  // Error, DType, the .npy header parser
+
 #include <cstdint>
 #include <optional>
 #include <stdexcept>
@@ -18,14 +20,6 @@
 
 namespace KokkosRopeTool {
 
-/// A user-facing error: printed as one line on stderr, exit status 1.
-struct Error : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
-
-/// Element types of the tensors the tool reads and writes.
-enum class DType { f32, f64, f16, bf16, i32, i64 };
-std::string dtype_name(DType dtype);
 /// Mantissa bits including the implicit one (24 for float), for ulp measurements.
 int mantissa_bits(DType dtype);
 
@@ -40,7 +34,7 @@ struct HostArray {
   std::string shape_string() const;
 };
 
-/// Reads a .npy file (xtensor's header parser). `what` names the argument in error messages
+/// Reads a .npy file (header: parse_npy_header). `what` names the argument in error messages
 /// ("--q"). `bf16`: read uint16 arrays as bfloat16 bit patterns.
 HostArray read_npy(const std::string& path, const std::string& what, bool bf16 = false);
 

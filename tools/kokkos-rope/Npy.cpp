@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// .npy input and output. The header (magic, version, the Python-dict header and its descr,
-// fortran_order and shape) is read and written by xtensor's npy support (xtensor/xnpy.hpp).
-// xtensor's public load_npy<T> needs the element type at compile time and has no float16 or
-// bfloat16 type, so the tool calls the same header functions xtensor's loader is made of, picks
-// the type from the descr at run time, checks the data size against the file before allocating
+// .npy input and output. The header is written by xtensor's npy support (xtensor/xnpy.hpp) and
+// read by parse_npy_header (NpyHeader.cpp, fuzzed by tests/fuzz). xtensor's public load_npy<T>
+// needs the element type at compile time and has no float16 or bfloat16 type, so the tool picks
+// the type from the descr at run time, checks the data size against the file before decoding
 // it, and converts the 16-bit types itself (float16 is written with descr '<f2', bfloat16 as
 // '<u2' bit patterns: NumPy has no bfloat16).
 #include "Common.hpp"
@@ -22,18 +21,6 @@
 namespace KokkosRopeTool {
 
 namespace fs = std::filesystem;
-
-std::string dtype_name(DType dtype) {
-  switch (dtype) {
-    case DType::f32: return "float32";
-    case DType::f64: return "float64";
-    case DType::f16: return "float16";
-    case DType::bf16: return "bfloat16";
-    case DType::i32: return "int32";
-    case DType::i64: return "int64";
-  }
-  return "?";
-}
 
 int mantissa_bits(DType dtype) {
   switch (dtype) {
@@ -126,63 +113,19 @@ HostArray read_npy(const std::string& path, const std::string& what, bool bf16) 
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(what + ": cannot open " + squote(path) + ": " + std::strerror(errno));
 
-  const std::string bad = what + ": " + squote(path) + " is not a valid .npy file";
-  std::string descr;
-  bool fortran_order = false;
-  std::vector<std::size_t> shape;
-  try {
-    unsigned char major = 0, minor = 0;
-    xt::detail::read_magic(in, &major, &minor);
-    std::string header;
-    if (major == 1) header = xt::detail::read_header_1_0(in);
-    else if (major == 2 || major == 3) header = xt::detail::read_header_2_0(in);
-    else throw Error(bad + " (unsupported format version " + std::to_string(major) + "." + std::to_string(minor) + ")");
-    if (!in || header.empty()) throw Error(bad + " (truncated header)");
-    xt::detail::parse_header(header, descr, &fortran_order, shape);
-  } catch (const Error&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw Error(bad + " (" + e.what() + ")");
-  }
+  // The whole file in memory (its size is what the disk holds, not what a header claims); the
+  // header and its consistency with the data size are checked by parse_npy_header.
+  std::string bytes(static_cast<std::size_t>(file_size), '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(file_size));
+  if (in.gcount() != static_cast<std::streamsize>(file_size))
+    throw Error(what + ": " + squote(path) + " is not a valid .npy file (read failed)");
+  const NpyHeader header = parse_npy_header(bytes, what, path, bf16);
 
   HostArray array;
-  std::int64_t word = 0;
-  if (descr.size() < 3 || (descr[0] != '<' && descr[0] != '|' && descr[0] != '='))
-    throw Error(what + ": " + squote(path) + " has dtype " + squote(descr) +
-                "; only little-endian float32, float64, float16, uint16 (bfloat16) and integer arrays are supported");
-  const std::string kind = descr.substr(1);
-  if (kind == "f4") array.dtype = DType::f32, word = 4;
-  else if (kind == "f8") array.dtype = DType::f64, word = 8;
-  else if (kind == "f2") array.dtype = DType::f16, word = 2;
-  else if (kind == "u2" && bf16) array.dtype = DType::bf16, word = 2;
-  else if (kind == "u2")
-    throw Error(what + ": " + squote(path) + " is a uint16 array; pass --bf16 if it holds bfloat16 bit patterns");
-  else if (kind == "i8") array.dtype = DType::i64, word = 8;
-  else if (kind == "i4") array.dtype = DType::i32, word = 4;
-  else
-    throw Error(what + ": " + squote(path) + " has unsupported dtype " + squote(descr) +
-                " (supported: float32, float64, float16, uint16 with --bf16, int32, int64)");
-  if (fortran_order && shape.size() > 1)
-    throw Error(what + ": " + squote(path) +
-                " is Fortran-ordered; save a C-ordered array (numpy.ascontiguousarray)");
-
-  std::int64_t count = 1;
-  for (auto e : shape) {
-    if (e != 0 && count > std::numeric_limits<std::int64_t>::max() / 8 / static_cast<std::int64_t>(e))
-      throw Error(bad + " (shape too large)");
-    count *= static_cast<std::int64_t>(e);
-    array.shape.push_back(static_cast<std::int64_t>(e));
-  }
-  const std::int64_t bytes = count * word;
-  const std::int64_t remaining = file_size - static_cast<std::int64_t>(in.tellg());
-  if (remaining != bytes)
-    throw Error(bad + " (shape " + array.shape_string() + " of " + dtype_name(array.dtype) + " needs " +
-                std::to_string(bytes) + " data bytes, the file has " + std::to_string(remaining) + ")");
-  std::vector<char> raw(static_cast<std::size_t>(bytes));
-  in.read(raw.data(), static_cast<std::streamsize>(bytes));
-  if (!in) throw Error(bad + " (read failed)");
-
-  const char* p = raw.data();
+  array.dtype = header.dtype;
+  array.shape = header.shape;
+  const std::int64_t count = header.count;
+  const char* p = bytes.data() + header.data_offset;
   auto load = [&](auto tag, std::int64_t i) {
     decltype(tag) v;
     std::memcpy(&v, p + i * static_cast<std::int64_t>(sizeof(v)), sizeof(v));

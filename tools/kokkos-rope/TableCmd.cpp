@@ -25,7 +25,9 @@ std::int64_t parse_int(const std::string& text, const std::string& what) {
   return v;
 }
 
-std::vector<std::int64_t> parse_positions(const std::string& spec) {
+// `max_positions`: the largest table the library builds (2^40 entries / pairs), checked before
+// anything is allocated.
+std::vector<std::int64_t> parse_positions(const std::string& spec, std::int64_t max_positions) {
   const bool is_file = spec.size() > 4 && spec.compare(spec.size() - 4, 4, ".npy") == 0;
   if (!is_file) {
     const auto colon = spec.find(':');
@@ -35,6 +37,9 @@ std::vector<std::int64_t> parse_positions(const std::string& spec) {
     const std::int64_t stop = parse_int(spec.substr(colon + 1), "--positions stop");
     if (start < 0 || stop <= start)
       throw Error("--positions: invalid range " + spec + ": need 0 <= START < STOP");
+    if (stop > max_positions)
+      throw Error("--positions: invalid range " + spec + ": STOP must be <= " + std::to_string(max_positions) +
+                  " (a table of at most 2^40 entries)");
     std::vector<std::int64_t> p(static_cast<std::size_t>(stop - start));
     for (std::int64_t i = 0; i < stop - start; ++i) p[i] = start + i;
     return p;
@@ -82,7 +87,8 @@ int run_table(const ParamOptions& param_options, const TableOptions& options) {
   else if (options.dtype == "float64") dtype = DType::f64;
   else throw Error("--dtype: unknown value '" + options.dtype + "' (expected float32 or float64)");
   if (options.out.empty()) throw Error("--out: an output .npy path is required");
-  const std::vector<std::int64_t> positions = parse_positions(options.positions);
+  const std::vector<std::int64_t> positions =
+      parse_positions(options.positions, (std::int64_t(1) << 40) / std::max(model.params.num_pairs(), 1));
 
   PendingFile file(options.out);
   HostArray out;

@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <new>
 
 namespace {
 
@@ -111,6 +112,10 @@ int main(int argc, char** argv) {
     else if (table->parsed()) status = run_table(table_params, table_options);
     else if (apply->parsed()) status = run_apply(apply_params, apply_options);
     else if (cc->parsed()) status = run_crosscheck(cc_options);
+  } catch (const std::bad_alloc&) {
+    std::cout.flush();
+    std::cerr << "kokkos-rope: error: out of memory (the tensors or the table are too large for this machine)\n";
+    status = 1;
   } catch (const std::exception& e) {
     std::cout.flush();
     std::cerr << "kokkos-rope: error: " << e.what() << "\n";

@@ -136,6 +136,7 @@ struct RotateKernel {
   int m_q_heads;
   int m_k_heads;
   bool m_copy_tail;
+  bool m_unit_stride;  // every tensor's head_dim has stride 1 (host pointer path)
 
   static std::size_t scratch_bytes(int half) { return scratch_view::shmem_size(2 * half); }
 
@@ -143,6 +144,16 @@ struct RotateKernel {
   KOKKOS_FORCEINLINE_FUNCTION void rotate_head(const member_type& member, const In& in, const Out& out,
                                                const TokenCoord& c, int h, const scratch_view& cs) const {
     const int half = m_half;
+    if constexpr (is_host_space_v<ExecutionSpace>) {
+      if (m_unit_stride) {  // rows of head_dim contiguous elements: pointer loops
+        const auto* row_in = &access::at(in, c, h, 0);
+        auto* row_out = &access::at(out, c, h, 0);
+        rotate_row_host<PairTag>(row_in, row_out, cs.data(), cs.data() + half, half);
+        if (m_copy_tail)
+          for (int d = 2 * half; d < m_head_dim; ++d) row_out[d] = row_in[d];
+        return;
+      }
+    }
     Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, half), [&](const int i) {
       const int i1 = PairTag::first(i, half), i2 = PairTag::second(i, half);
       Impl::rotate_pair(cs(i), cs(half + i), access::at(in, c, h, i1), access::at(in, c, h, i2),

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: Apache-2.0
+// The bad-input table of docs/errors.md, row by row: every invalid parameter, config.json, source,
+// shape, layout and position the library rejects, with the exception type and message each gets,
+// and (for the rotations) the check that nothing was written. Each row has the ID that
+// docs/errors.md gives it; the kokkos-rope rows are CLI tests (tests/cli, cli.error.*).
+#include "TestCategory.hpp"
+
+#include <KokkosRope.hpp>
+
+#include <climits>
+#include <cmath>
+#include <filesystem>
+#include <functional>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "ErrorMatchers.hpp"
+
+using namespace KokkosRope;
+
+namespace {
+
+const double nan_v = std::numeric_limits<double>::quiet_NaN();
+const double inf_v = std::numeric_limits<double>::infinity();
+
+struct Row {
+  const char* id;
+  std::function<void()> call;
+  const char* message;  // the exact message, or its stable part
+};
+
+// Runs every row: std::invalid_argument containing the message; returns how many were tried.
+int run_rows(const std::vector<Row>& rows) {
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.id);
+    KOKKOSROPE_EXPECT_INVALID(row.call(), row.message);
+  }
+  return static_cast<int>(rows.size());
+}
+
+Params base() {
+  Params p;
+  p.head_dim = p.rotary_dim = 64;
+  p.theta = 10000.0;
+  p.max_position_embeddings = 4096;
+  return p;
+}
+
+template <class S>
+Params with(const S& s) {
+  Params p = base();
+  p.scaling = s;
+  return p;
+}
+
+// validate() and every entry point that validates first (the frequency functions) reject it.
+std::function<void()> validates(Params p) {
+  return [p] { p.validate(); };
+}
+
+LongRopeScaling longrope() {
+  LongRopeScaling l;
+  l.short_factor.assign(32, 1.0);
+  l.long_factor.assign(32, 2.0);
+  l.original_max_position_embeddings = 1024;
+  return l;
+}
+
+}  // namespace
+
+// ---- Params::validate (P rows) ------------------------------------------------------------------
+TEST(Errors, Params) {
+  auto geometry = [](auto f) { Params p = base(); f(p); return validates(p); };
+  auto yarn = [](auto f) { YarnScaling y; y.factor = 4; f(y); return validates(with(y)); };
+  auto lr = [](auto f) { LongRopeScaling l = longrope(); f(l); return validates(with(l)); };
+  auto llama3 = [](auto f) { Llama3Scaling s; f(s); return validates(with(s)); };
+  const std::vector<Row> rows = {
+      {"P1", geometry([](Params& p) { p.head_dim = 0; }), "KokkosRope: invalid head_dim = 0: must be > 0"},
+      {"P2", geometry([](Params& p) { p.rotary_dim = 0; }), "KokkosRope: invalid rotary_dim = 0: must be > 0"},
+      {"P3", geometry([](Params& p) { p.rotary_dim = 63; }),
+       "KokkosRope: invalid rotary_dim = 63: must be even (dimensions are rotated in pairs)"},
+      {"P4", geometry([](Params& p) { p.rotary_dim = 66; }), "KokkosRope: invalid rotary_dim = 66: must be <= head_dim (64)"},
+      {"P5", geometry([](Params& p) { p.theta = nan_v; }), "KokkosRope: invalid theta = nan: must be finite"},
+      {"P5b", geometry([](Params& p) { p.theta = -inf_v; }), "KokkosRope: invalid theta = -inf: must be finite"},
+      {"P6", geometry([](Params& p) { p.theta = 1.0; }),
+       "KokkosRope: invalid theta = 1: must be > 1 (the base of the frequency progression)"},
+      {"P7", geometry([](Params& p) { p.pair_style = static_cast<PairStyle>(7); }),
+       "KokkosRope: invalid pair_style = 7: unknown pair style"},
+      {"P8", geometry([](Params& p) { p.max_position_embeddings = -1; }),
+       "KokkosRope: invalid max_position_embeddings = -1: must be > 0"},
+      {"P9", [] { Params p = base(); p.set_partial_rotary_factor(1.25); },
+       "KokkosRope: invalid partial_rotary_factor = 1.25: must be in (0, 1]"},
+      {"P9b", [] { Params p = base(); p.set_partial_rotary_factor(-0.5); },
+       "KokkosRope: invalid partial_rotary_factor = -0.5: must be in (0, 1]"},
+      {"P10", validates(with(LinearScaling{0.5})), "KokkosRope: invalid linear.factor = 0.5: a scaling factor must be >= 1"},
+      {"P10b", validates(with(LinearScaling{inf_v})), "KokkosRope: invalid linear.factor = inf: must be finite"},
+      {"P11", validates(with(NtkScaling{0.5})), "KokkosRope: invalid ntk.factor = 0.5: a scaling factor must be >= 1"},
+      {"P12", [] { Params p = with(NtkScaling{2}); p.head_dim = p.rotary_dim = 2; p.validate(); },
+       "KokkosRope: invalid rotary_dim = 2: NTK scaling needs rotary_dim > 2"},
+      {"P13", validates(with(DynamicNtkScaling{nan_v})), "KokkosRope: invalid dynamic.factor = nan: must be finite"},
+      {"P14", [] { Params p = with(DynamicNtkScaling{2}); p.head_dim = p.rotary_dim = 2; p.validate(); },
+       "KokkosRope: invalid rotary_dim = 2: dynamic NTK scaling needs rotary_dim > 2"},
+      {"P15", yarn([](YarnScaling& y) { y.factor = 0.9; }), "KokkosRope: invalid yarn.factor = 0.90000000000000002: a scaling factor must be >= 1"},
+      {"P16", yarn([](YarnScaling& y) { y.original_max_position_embeddings = 0; }),
+       "KokkosRope: invalid yarn.original_max_position_embeddings = 0: must be > 0"},
+      {"P17", yarn([](YarnScaling& y) { y.beta_fast = 0; }), "KokkosRope: invalid yarn.beta_fast = 0: must be > 0"},
+      {"P18", yarn([](YarnScaling& y) { y.beta_slow = -1; }), "KokkosRope: invalid yarn.beta_slow = -1: must be > 0"},
+      {"P19", yarn([](YarnScaling& y) { y.beta_fast = 1; y.beta_slow = 32; }),
+       "KokkosRope: invalid yarn.beta_fast = 1: must be >= beta_slow (32.000000)"},
+      {"P20", yarn([](YarnScaling& y) { y.mscale = inf_v; }), "KokkosRope: invalid yarn.mscale = inf: must be finite"},
+      {"P21", yarn([](YarnScaling& y) { y.mscale_all_dim = nan_v; }), "KokkosRope: invalid yarn.mscale_all_dim = nan: must be finite"},
+      {"P22", yarn([](YarnScaling& y) { y.attention_factor = -1; }), "KokkosRope: invalid yarn.attention_factor = -1: must be > 0"},
+      {"P23", lr([](LongRopeScaling& l) { l.short_factor.pop_back(); }),
+       "KokkosRope: invalid longrope.short_factor = list of 31: needs rotary_dim / 2 = 32 entries"},
+      {"P24", lr([](LongRopeScaling& l) { l.long_factor.push_back(1); }),
+       "KokkosRope: invalid longrope.long_factor = list of 33: needs rotary_dim / 2 = 32 entries"},
+      {"P25", lr([](LongRopeScaling& l) { l.short_factor[3] = 0; }), "KokkosRope: invalid longrope.short_factor[3] = 0: must be > 0"},
+      {"P26", lr([](LongRopeScaling& l) { l.long_factor[31] = nan_v; }),
+       "KokkosRope: invalid longrope.long_factor[31] = nan: must be finite"},
+      {"P27", lr([](LongRopeScaling& l) { l.original_max_position_embeddings = -4; }),
+       "KokkosRope: invalid longrope.original_max_position_embeddings = -4: must be > 0"},
+      {"P28", lr([](LongRopeScaling& l) { l.factor = 0; }), "KokkosRope: invalid longrope.factor = 0: must be > 0"},
+      {"P29", lr([](LongRopeScaling& l) { l.attention_factor = inf_v; }),
+       "KokkosRope: invalid longrope.attention_factor = inf: must be finite"},
+      {"P30", llama3([](Llama3Scaling& s) { s.factor = 0.5; }), "KokkosRope: invalid llama3.factor = 0.5: a scaling factor must be >= 1"},
+      {"P31", llama3([](Llama3Scaling& s) { s.low_freq_factor = 0; }), "KokkosRope: invalid llama3.low_freq_factor = 0: must be > 0"},
+      {"P32", llama3([](Llama3Scaling& s) { s.high_freq_factor = -4; }), "KokkosRope: invalid llama3.high_freq_factor = -4: must be > 0"},
+      {"P33", llama3([](Llama3Scaling& s) { s.low_freq_factor = 4; }),
+       "KokkosRope: invalid llama3.low_freq_factor = 4: must be < high_freq_factor (4.000000)"},
+      {"P34", llama3([](Llama3Scaling& s) { s.original_max_position_embeddings = 0; }),
+       "KokkosRope: invalid llama3.original_max_position_embeddings = 0: must be > 0"},
+  };
+  const int tried = run_rows(rows);
+  // The frequency functions validate first: the same rows reject there too.
+  for (const auto& p : {with(LinearScaling{0.5}), with(Llama3Scaling{8, 4, 4, 8192})}) {
+    KOKKOSROPE_EXPECT_INVALID(compute_frequencies(p), "KokkosRope: invalid");
+    KOKKOSROPE_EXPECT_INVALID(compute_hf_frequencies(p), "KokkosRope: invalid");
+    KOKKOSROPE_EXPECT_INVALID(compute_bands(p), "KokkosRope: invalid");
+  }
+  RecordProperty("bad_inputs", tried + 6);
+}
+
+// ---- frequency functions (F rows) ---------------------------------------------------------------
+TEST(Errors, Frequencies) {
+  const std::vector<Row> rows = {
+      {"F1", [] { compute_frequencies(with(DynamicNtkScaling{2}), -1); }, "KokkosRope: invalid seq_len = -1: must be >= 0"},
+      {"F2", [] { compute_hf_frequencies(with(DynamicNtkScaling{2}), -5); }, "KokkosRope: invalid seq_len = -5: must be >= 0"},
+      {"F3", [] { yarn_correction_range(with(LinearScaling{2})); },
+       "KokkosRope: invalid scaling = linear: yarn_correction_range needs YaRN scaling"},
+  };
+  RecordProperty("bad_inputs", run_rows(rows));
+}
+
+// ---- config.json (H rows) -----------------------------------------------------------------------
+TEST(Errors, HfConfig) {
+  const std::string head = R"({"head_dim": 64, "max_position_embeddings": 4096, )";
+  auto cfg = [](std::string text) { return [text] { parse_hf_config(text, "c.json"); }; };
+  auto scaling = [&](const std::string& block) { return cfg(head + R"("rope_scaling": )" + block + "}"); };
+  const std::string dir = (std::filesystem::temp_directory_path() / "kokkosrope_errors_dir").string();
+  std::filesystem::create_directories(dir);
+  const std::vector<Row> rows = {
+      {"H1", [] { load_hf_config("/nonexistent/config.json"); }, "KokkosRope: cannot open config file '/nonexistent/config.json'"},
+      {"H2", [dir] { load_hf_config(dir); }, "KokkosRope: "},  // a directory: unreadable (cannot read / malformed JSON)
+      {"H3", cfg(R"({"head_dim": 64,)"), "KokkosRope: c.json: malformed JSON at byte "},
+      {"H4", cfg(R"({"head_dim": 64, "max_position_embeddings": 1e400})"),
+       "KokkosRope: c.json: malformed JSON: [json.exception.out_of_range.406] number overflow parsing '1e400'"},
+      {"H5", cfg("[1, 2]"), "KokkosRope: c.json: key '<root>' must be a JSON object"},
+      {"H6", cfg(R"({"model_type": 3, "head_dim": 64, "max_position_embeddings": 4096})"), "KokkosRope: c.json: key 'model_type' must be a string"},
+      {"H7", cfg(R"({"num_attention_heads": 0, "head_dim": 64, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'num_attention_heads' must be > 0"},
+      {"H8", cfg(R"({"num_key_value_heads": 4294967296, "head_dim": 64, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'num_key_value_heads' must be > 0"},
+      {"H9", cfg(R"({"head_dim": 2097152, "max_position_embeddings": 4096})"), "KokkosRope: c.json: key 'head_dim' must be in [1, 2^20]"},
+      {"H10", cfg(R"({"max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'head_dim' is required (or hidden_size and num_attention_heads)"},
+      {"H11", cfg(R"({"hidden_size": 4096, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'num_attention_heads' is required to derive head_dim from hidden_size"},
+      {"H12", cfg(R"({"hidden_size": 4000, "num_attention_heads": 3, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'hidden_size' must be a positive multiple of num_attention_heads (3)"},
+      {"H13", cfg(R"({"hidden_size": 4194304, "num_attention_heads": 2, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'hidden_size' gives head_dim > 2^20"},
+      {"H14", cfg(R"({"head_dim": "64", "max_position_embeddings": 4096})"), "KokkosRope: c.json: key 'head_dim' must be a number, got string"},
+      {"H15", cfg(R"({"head_dim": 64.5, "max_position_embeddings": 4096})"), "KokkosRope: c.json: key 'head_dim' must be an integer"},
+      {"H16", cfg(R"({"head_dim": 64, "max_position_embeddings": 1e16})"),
+       "KokkosRope: c.json: key 'max_position_embeddings' must be an integer"},
+      {"H17", cfg(head + R"("rope_scaling": 3})"), "KokkosRope: c.json: key 'rope_scaling' must be an object or null"},
+      {"H18", cfg(head + R"("rope_parameters": [1]})"), "KokkosRope: c.json: key 'rope_parameters' must be an object or null"},
+      {"H19", cfg(head + R"("rope_theta": 10000, "rotary_emb_base": 500000})"),
+       "KokkosRope: c.json: key 'rotary_emb_base' contradicts rope_theta"},
+      {"H20", cfg(head + R"("rope_theta": 10000, "rope_parameters": {"rope_theta": 500000}})"),
+       "KokkosRope: c.json: key 'rope_parameters.rope_theta' contradicts rope_theta"},
+      {"H21", cfg(head + R"("partial_rotary_factor": 0})"), "KokkosRope: c.json: key 'partial_rotary_factor' must be in (0, 1]"},
+      {"H22", cfg(R"({"head_dim": 64})"), "KokkosRope: c.json: key 'max_position_embeddings' is required"},
+      {"H23", scaling(R"({"rope_type": 1, "factor": 2})"), "KokkosRope: c.json: key 'rope_scaling.rope_type' must be a string"},
+      {"H24", scaling(R"({"type": 2, "factor": 2})"), "KokkosRope: c.json: key 'rope_scaling.type' must be a string"},
+      {"H25", scaling(R"({"type": "linear", "rope_type": "dynamic", "factor": 2})"),
+       "KokkosRope: c.json: key 'rope_scaling.type' ('linear') contradicts rope_scaling.rope_type ('dynamic')"},
+      {"H26", scaling(R"({"factor": 2})"), "KokkosRope: c.json: key 'rope_scaling.rope_type' is required"},
+      {"H27", scaling(R"({"rope_type": "magic"})"),
+       "KokkosRope: c.json: key 'rope_scaling.rope_type' has unknown value 'magic' (known: default, linear, ntk, dynamic, yarn, longrope, llama3)"},
+      {"H28", scaling(R"({"rope_type": "ntk"})"), "KokkosRope: c.json: key 'rope_scaling.factor' is required"},
+      {"H29", scaling(R"({"rope_type": "yarn"})"),
+       "KokkosRope: c.json: key 'rope_scaling.factor' is required (or original_max_position_embeddings to derive it)"},
+      {"H30", scaling(R"({"rope_type": "yarn", "factor": 4, "truncate": 0})"),
+       "KokkosRope: c.json: key 'rope_scaling.truncate' must be true or false"},
+      {"H31", scaling(R"({"rope_type": "longrope", "short_factor": {}, "long_factor": []})"),
+       "KokkosRope: c.json: key 'rope_scaling.short_factor' must be a list of numbers"},
+      {"H32", scaling(R"({"rope_type": "longrope", "short_factor": [1, "2"], "long_factor": []})"),
+       "KokkosRope: c.json: key 'rope_scaling.short_factor[1]' must be a number, got string"},
+      {"H33", scaling(R"({"rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4})"),
+       "KokkosRope: c.json: key 'rope_scaling.original_max_position_embeddings' is required"},
+      {"H34", cfg(head + R"("rope_scaling": {"rope_type": "linear", "factor": 2}, "rope_parameters": {"rope_type": "dynamic", "factor": 2}})"),
+       "KokkosRope: c.json: key 'rope_parameters.rope_type' ('dynamic') contradicts rope_scaling ('linear')"},
+      {"H35", scaling(R"({"rope_type": "linear", "factor": 0.5})"),
+       "KokkosRope: invalid linear.factor = 0.5: a scaling factor must be >= 1 (from c.json)"},
+  };
+  RecordProperty("bad_inputs", run_rows(rows));
+}
+
+// ---- cos/sin sources and rotations (S and R rows), in every execution space ---------------------
+template <class Space>
+struct ErrorsKokkos : ::testing::Test {};
+KOKKOSROPE_TYPED_TEST_SUITE(ErrorsKokkos);
+
+TYPED_TEST(ErrorsKokkos, Sources) {
+  using Space = TypeParam;
+  using Memory = typename Space::memory_space;
+  const Space space;
+  using V2 = Kokkos::View<float**, Memory>;
+  const std::vector<Row> rows = {
+      {"S1", [&] { Table<Memory>(space, base(), 0); }, "KokkosRope::Table: invalid num_positions = 0: must be > 0"},
+      {"S2", [&] { Table<Memory>(space, base(), std::int64_t(1) << 36); },
+       "KokkosRope::Table: invalid num_positions = 68719476736: table would exceed 2^40 entries"},
+      {"S3", [&] { Params p = base(); p.rotary_dim = 7; Table<Memory>(space, p, 16); }, "KokkosRope: invalid rotary_dim = 7"},
+      {"S4", [&] { Params p = base(); p.theta = 0.5; OnTheFly<Memory>(space, p); }, "KokkosRope: invalid theta = 0.5"},
+      {"S5", [&] { OnTheFly<Memory>(space, Frequencies{{}, 1.0}, PairStyle::half_split); },
+       "KokkosRope::OnTheFly: invalid inv_freq: empty (rotary_dim / 2 entries needed)"},
+      {"S6", [&] { OnTheFly<Memory>(space, Frequencies{{1.0, -0.5}, 1.0}, PairStyle::half_split); },
+       "KokkosRope::OnTheFly: invalid inv_freq[1] = -0.500000: must be finite and >= 0"},
+      {"S7", [&] { OnTheFly<Memory>(space, FrequenciesF32{{1.0f, std::nanf("")}, 1.0f}, PairStyle::interleaved); },
+       "KokkosRope::OnTheFly: invalid inv_freq[1] = nan: must be finite and >= 0"},
+      {"S8", [&] { OnTheFly<Memory>(space, Frequencies{{1.0}, 0.0}, PairStyle::half_split); },
+       "KokkosRope::OnTheFly: invalid attention_factor = 0.000000: must be finite and > 0"},
+      {"S9", [&] { OnTheFly<Memory>(space, FrequenciesF32{{1.0f}, INFINITY}, PairStyle::half_split); },
+       "KokkosRope::OnTheFly: invalid attention_factor = inf: must be finite and > 0"},
+      {"S10", [&] { CosSinViews<V2>(V2("c", 8, 4), V2("s", 8, 3)); },
+       "KokkosRope::CosSinViews: cos and sin extents differ (8x4 vs 8x3)"},
+      {"S11", [&] { CosSinViews<V2>(V2("c", 8, 0), V2("s", 8, 0)); },
+       "KokkosRope::CosSinViews: rotary_dim / 2 (extent 1) must be > 0"},
+  };
+  ::testing::Test::RecordProperty("bad_inputs", run_rows(rows));
+}
+
+TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
+  using Space = TypeParam;
+  using Memory = typename Space::memory_space;
+  using V4 = Kokkos::View<float****, Memory>;
+  using V3 = Kokkos::View<float***, Memory>;
+  const Space space;
+  const Params p = base();  // head_dim = rotary_dim = 64
+  Table<Memory> table(space, p, 16);
+  // Every tensor a row may write, filled with a marker; after each row all must be unchanged.
+  V4 q("q", 2, 8, 4, 64), k("k", 2, 8, 2, 64), q_out("qo", 2, 8, 4, 64), k_out("ko", 2, 8, 2, 64);
+  V3 t("t", 10, 4, 64), tk("tk", 9, 2, 64), t_out("to", 10, 4, 64);
+  for (auto* v : {&q, &k, &q_out, &k_out}) Kokkos::deep_copy(*v, 0.25f);
+  for (auto* v : {&t, &tk, &t_out}) Kokkos::deep_copy(*v, 0.25f);
+  auto unchanged = [&] {
+    bool ok = true;
+    auto check = [&](const auto& view) {
+      auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
+      for (std::size_t i = 0; i < h.span(); ++i) ok = ok && h.data()[i] == 0.25f;
+    };
+    check(q), check(k), check(q_out), check(k_out), check(t), check(tk), check(t_out);
+    return ok;
+  };
+  Kokkos::View<std::int64_t*, Memory> off2("off", 2), off3("off", 3);
+  Kokkos::View<int*, Memory> cu_bad("cu", 3), cu1("cu", 1), tpos9("pos", 9), tpos10("pos", 10);
+  Kokkos::View<int**, Memory> pos27("pos", 2, 7), pos_neg("pos", 2, 8);
+  Kokkos::deep_copy(Kokkos::subview(off2, 1), 9);  // 9 + 7 = 16: one past the table
+  Kokkos::deep_copy(Kokkos::subview(pos_neg, 1, 3), -2);
+  Kokkos::deep_copy(Kokkos::subview(cu_bad, 1), 6);
+  Kokkos::deep_copy(Kokkos::subview(cu_bad, 2), 4);
+  Kokkos::deep_copy(tpos10, 20);
+  V4 k_seq("k", 2, 7, 2, 64), k_dim("k", 2, 8, 2, 32), q_small("q", 2, 8, 4, 16), q_long("q", 1, 17, 4, 64),
+      k_out_bad("ko", 2, 8, 3, 64);
+  // Zero tokens, 2^30 heads each: no memory, yet the head count is checked first.
+  V4 q_heads("q", 0, 1, 1 << 30, 64), k_heads("k", 0, 1, 1 << 30, 64);
+  const std::vector<Row> rows = {
+      {"R1", [&] { rotate(space, bshd, q, k_seq, table); }, "KokkosRope::rotate: k has batch x seq 2 x 7, q has 2 x 8"},
+      {"R2", [&] { rotate(space, packed(), t, tk, table); }, "KokkosRope::rotate: k has 9 tokens, q has 10"},
+      {"R3", [&] { rotate(space, bshd, q, k_dim, table); }, "KokkosRope::rotate: k head_dim 32 differs from q head_dim 64"},
+      {"R4", [&] { rotate_copy(space, bshd, q, k_seq, q_out, k_out, table); },
+       "KokkosRope::rotate_copy: k_in has batch x seq 2 x 7, q_in has 2 x 8"},
+      {"R5", [&] { rotate(space, bshd, q_small, table); },
+       "KokkosRope::rotate: rotary_dim 64 of the cos/sin source exceeds q head_dim 16"},
+      {"R6", [&] { rotate(space, bshd, q_heads, k_heads, table); },
+       "KokkosRope::rotate: too many heads: 1073741824 + 1073741824"},
+      {"R7", [&] { rotate(space, packed(cu1), t, table); }, "KokkosRope::rotate: cu_seqlens needs batch + 1 >= 2 entries, has 1"},
+      {"R8", [&] { rotate(space, packed(cu_bad), t, table); },
+       "KokkosRope::rotate: cu_seqlens must start at 0, never decrease and end at the token count 10"},
+      {"R9", [&] { rotate(space, bshd, q, table, sequence_offsets(off3)); }, "KokkosRope::rotate: offsets has 3 entries, batch is 2"},
+      {"R10", [&] { rotate(space, bshd, q, k, table, token_positions(pos27)); },
+       "KokkosRope::rotate: positions is 2 x 7, q has batch x seq 2 x 8"},
+      {"R11", [&] { rotate(space, packed(), t, table, token_positions(tpos9)); },
+       "KokkosRope::rotate: positions has 9 entries, q has 10 tokens"},
+      {"R12", [&] { rotate(space, bshd, q, k, table, token_positions(pos_neg)); }, "KokkosRope::rotate: position -2 is negative"},
+      {"R13", [&] { rotate(space, bshd, q, k, table, sequence_offsets(off2)); },
+       "KokkosRope::rotate: position 16 is past the cos/sin source (16 positions); build the table for more positions"},
+      {"R14", [&] { rotate_copy(space, packed(), t, t_out, table, token_positions(tpos10)); },
+       "KokkosRope::rotate_copy: position 20 is past the cos/sin source (16 positions)"},
+      {"R15", [&] { rotate(space, bshd, q_long, table); },
+       "KokkosRope::rotate: sequence length 17 is past the cos/sin source (16 positions)"},
+      {"R16", [&] { rotate_copy(space, bshd, q, k, q_out, k_out_bad, table); },
+       "KokkosRope::rotate_copy: k_out extent(2) = 3 differs from k_in extent(2) = 2"},
+      {"R17", [&] { rotate_copy(space, bshd, q, V4("qo", 2, 8, 4, 63), table); },
+       "KokkosRope::rotate_copy: q_out extent(3) = 63 differs from q_in extent(3) = 64"},
+  };
+  int tried = 0;
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.id);
+    KOKKOSROPE_EXPECT_INVALID(row.call(), row.message);
+    EXPECT_TRUE(unchanged()) << row.id << " wrote to an output";
+    ++tried;
+  }
+  ::testing::Test::RecordProperty("bad_inputs", tried);
+}

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: Apache-2.0
+# Runs the determinism program once per thread count and requires one output hash for all of
+# them (each run already checks its own repeat). -DEXE=program -DTHREADS=1,2,16
+string(REPLACE "," ";" THREADS "${THREADS}")
+set(first "")
+foreach(n ${THREADS})
+  execute_process(COMMAND ${CMAKE_COMMAND} -E env OMP_PROC_BIND=false ${EXE} --kokkos-num-threads=${n}
+                  OUTPUT_VARIABLE out ERROR_VARIABLE err RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "determinism: ${n} threads: exit ${rc}\n${out}\n${err}")
+  endif()
+  if(NOT out MATCHES "output hash ([0-9a-f]+)")
+    message(FATAL_ERROR "determinism: ${n} threads: no hash in\n${out}")
+  endif()
+  set(hash ${CMAKE_MATCH_1})
+  if(NOT out MATCHES "threads ([0-9]+)")
+    message(FATAL_ERROR "determinism: ${n} threads: thread count missing in\n${out}")
+  endif()
+  message(STATUS "${CMAKE_MATCH_1} threads: output hash ${hash}")
+  if(first STREQUAL "")
+    set(first ${hash})
+  elseif(NOT hash STREQUAL first)
+    message(FATAL_ERROR "determinism: ${n} threads gave ${hash}, the first run gave ${first}")
+  endif()
+endforeach()
