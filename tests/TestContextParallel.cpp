@@ -56,8 +56,8 @@ std::vector<T> random_tokens(std::int64_t tokens, int heads, int dim, std::uint6
 
 /// Rotates token-major host tensors q [t][h][d], k [t][h][d] in place through a device View in
 /// layout `kind`: sequence b holds tokens [cu[b], cu[b + 1]) (grid kinds: all of one length).
-template <class Space, class T, class Source, class Positions>
-void rotate_tokens(const Space& space, Kind kind, const std::vector<std::int64_t>& cu, std::vector<T>& q,
+template <Kind kind, class Space, class T, class Source, class Positions>
+void rotate_tokens(const Space& space, const std::vector<std::int64_t>& cu, std::vector<T>& q,
                    std::vector<T>& k, const Shape& sh, const Source& source, const Positions& positions,
                    const RotateOptions& options = {}) {
   using Memory = typename Space::memory_space;
@@ -82,16 +82,16 @@ void rotate_tokens(const Space& space, Kind kind, const std::vector<std::int64_t
     }
   };
   const std::int64_t S = batch > 0 ? tokens / batch : 0;
-  if (kind == Kind::bshd) {
+  if constexpr (kind == Kind::bshd) {
     Kokkos::View<T****, Memory> qv("q", batch, S, Hq, D), kv("k", batch, S, Hk, D);
     run(bshd, qv, kv, [S](auto& v, std::int64_t t, int h, int d) -> auto& { return v(t / S, t % S, h, d); });
-  } else if (kind == Kind::bhsd) {
+  } else if constexpr (kind == Kind::bhsd) {
     Kokkos::View<T****, Memory> qv("q", batch, Hq, S, D), kv("k", batch, Hk, S, D);
     run(bhsd, qv, kv, [S](auto& v, std::int64_t t, int h, int d) -> auto& { return v(t / S, h, t % S, d); });
   } else {
     Kokkos::View<T***, Memory> qv("q", tokens, Hq, D), kv("k", tokens, Hk, D);
     auto at = [](auto& v, std::int64_t t, int h, int d) -> auto& { return v(t, h, d); };
-    if (kind == Kind::packed_single) {
+    if constexpr (kind == Kind::packed_single) {
       run(packed(), qv, kv, at);
     } else {
       Kokkos::View<std::int64_t*, Memory> d_cu("cu_seqlens", cu.size());
@@ -130,8 +130,8 @@ std::vector<std::int64_t> uniform_cu(std::int64_t batch, std::int64_t seq) {
 /// Global rotation vs. R simulated ranks for one case; returns the mismatching elements.
 /// `offsets` non-empty: the sequences start there (sequence_offsets globally, the combined
 /// context_parallel(shard, offsets) per rank).
-template <class Space, class T, class Source>
-std::int64_t compare_with_global(const Space& space, Kind kind, const std::vector<std::int64_t>& cu, int R,
+template <Kind kind, class Space, class T, class Source>
+std::int64_t compare_with_global(const Space& space, const std::vector<std::int64_t>& cu, int R,
                                  ShardLayout layout, const Shape& sh, const Source& source,
                                  const std::vector<std::int64_t>& offsets = {}) {
   using Memory = typename Space::memory_space;
@@ -144,8 +144,8 @@ std::int64_t compare_with_global(const Space& space, Kind kind, const std::vecto
     Kokkos::deep_copy(space, d_off, h);
   }
   auto qg = q0, kg = k0;
-  if (offsets.empty()) rotate_tokens(space, kind, cu, qg, kg, sh, source, ImplicitPositions{});
-  else rotate_tokens(space, kind, cu, qg, kg, sh, source, sequence_offsets(d_off));
+  if (offsets.empty()) rotate_tokens<kind>(space, cu, qg, kg, sh, source, ImplicitPositions{});
+  else rotate_tokens<kind>(space, cu, qg, kg, sh, source, sequence_offsets(d_off));
 
   std::int64_t mismatches = 0, covered = 0;
   for (int r = 0; r < R; ++r) {
@@ -153,8 +153,8 @@ std::int64_t compare_with_global(const Space& space, Kind kind, const std::vecto
     const auto ranges = shard_chunks(cu, shard);
     const auto local_cu = local_cu_seqlens(cu, shard);
     auto ql = gather(q0, ranges, sh.q_heads, sh.head_dim), kl = gather(k0, ranges, sh.k_heads, sh.head_dim);
-    if (offsets.empty()) rotate_tokens(space, kind, local_cu, ql, kl, sh, source, context_parallel(shard));
-    else rotate_tokens(space, kind, local_cu, ql, kl, sh, source, context_parallel(shard, d_off));
+    if (offsets.empty()) rotate_tokens<kind>(space, local_cu, ql, kl, sh, source, context_parallel(shard));
+    else rotate_tokens<kind>(space, local_cu, ql, kl, sh, source, context_parallel(shard, d_off));
     const std::int64_t nq = bitwise_mismatches(ql, gather(qg, ranges, sh.q_heads, sh.head_dim));
     const std::int64_t nk = bitwise_mismatches(kl, gather(kg, ranges, sh.k_heads, sh.head_dim));
     EXPECT_EQ(nq, 0) << name(kind) << " " << to_string(layout) << " rank " << r << "/" << R << ": q";
@@ -167,8 +167,8 @@ std::int64_t compare_with_global(const Space& space, Kind kind, const std::vecto
 }
 
 /// Every (R, layout, pair style, source) for one tensor kind.
-template <class Space, class T = float>
-void sweep(Kind kind, const std::vector<std::int64_t>& cu, Shape sh = {}) {
+template <Kind kind, class Space, class T = float>
+void sweep(const std::vector<std::int64_t>& cu, Shape sh = {}) {
   using Memory = typename Space::memory_space;
   const Space space;
   for (auto style : {PairStyle::half_split, PairStyle::interleaved}) {
@@ -179,8 +179,8 @@ void sweep(Kind kind, const std::vector<std::int64_t>& cu, Shape sh = {}) {
       for (auto layout : {ShardLayout::contiguous, ShardLayout::dual_chunk}) {
         SCOPED_TRACE(std::string(name(kind)) + " R=" + std::to_string(R) + " " + to_string(layout) + " " +
                      (style == PairStyle::half_split ? "half_split" : "interleaved"));
-        EXPECT_EQ((compare_with_global<Space, T>(space, kind, cu, R, layout, sh, table)), 0);
-        EXPECT_EQ((compare_with_global<Space, T>(space, kind, cu, R, layout, sh, on_the_fly)), 0);
+        EXPECT_EQ((compare_with_global<kind, Space, T>(space, cu, R, layout, sh, table)), 0);
+        EXPECT_EQ((compare_with_global<kind, Space, T>(space, cu, R, layout, sh, on_the_fly)), 0);
       }
   }
 }
@@ -231,21 +231,21 @@ TYPED_TEST(ContextParallelTest, ShardChunksCoverTheSequenceOnce) {
   EXPECT_EQ(local_cu_seqlens(cu32, ContextShard(1, 2, ShardLayout::contiguous)), (std::vector<int>{0, 4, 6}));
 }
 
-TYPED_TEST(ContextParallelTest, BshdMatchesGlobalBitwise) { sweep<TypeParam>(Kind::bshd, uniform_cu(2, 48)); }
+TYPED_TEST(ContextParallelTest, BshdMatchesGlobalBitwise) { sweep<Kind::bshd, TypeParam>(uniform_cu(2, 48)); }
 
 TYPED_TEST(ContextParallelTest, BhsdMatchesGlobalBitwise) {
   Shape sh;
   sh.q_heads = 3, sh.k_heads = 1, sh.head_dim = 64, sh.rotary_dim = 48;  // MQA, partial rotary
-  sweep<TypeParam>(Kind::bhsd, uniform_cu(3, 40), sh);
+  sweep<Kind::bhsd, TypeParam>(uniform_cu(3, 40), sh);
 }
 
 TYPED_TEST(ContextParallelTest, PackedCuSeqlensMatchesGlobalBitwise) {
   // Sequences of different lengths, one empty; every length a multiple of 2R for R = 4.
-  sweep<TypeParam>(Kind::packed_cu, {0, 16, 16, 56, 64, 136});
+  sweep<Kind::packed_cu, TypeParam>({0, 16, 16, 56, 64, 136});
 }
 
 TYPED_TEST(ContextParallelTest, PackedSingleSequenceMatchesGlobalBitwise) {
-  sweep<TypeParam>(Kind::packed_single, {0, 96});
+  sweep<Kind::packed_single, TypeParam>({0, 96});
 }
 
 TYPED_TEST(ContextParallelTest, DoubleMatchesGlobalBitwise) {
@@ -257,8 +257,8 @@ TYPED_TEST(ContextParallelTest, DoubleMatchesGlobalBitwise) {
     const Table<Memory, double> table(space, params(sh, style), 256);
     for (int R : {2, 4})
       for (auto layout : {ShardLayout::contiguous, ShardLayout::dual_chunk}) {
-        EXPECT_EQ((compare_with_global<Space, double>(space, Kind::bshd, uniform_cu(2, 32), R, layout, sh, table)), 0);
-        EXPECT_EQ((compare_with_global<Space, double>(space, Kind::packed_cu, {0, 8, 48}, R, layout, sh, table)), 0);
+        EXPECT_EQ((compare_with_global<Kind::bshd, Space, double>(space, uniform_cu(2, 32), R, layout, sh, table)), 0);
+        EXPECT_EQ((compare_with_global<Kind::packed_cu, Space, double>(space, {0, 8, 48}, R, layout, sh, table)), 0);
       }
   }
 }
@@ -272,9 +272,9 @@ TYPED_TEST(ContextParallelTest, WithSequenceOffsetsMatchesGlobalBitwise) {
   const OnTheFly<Memory> source(space, params(sh, PairStyle::half_split));
   for (int R : {2, 4})
     for (auto layout : {ShardLayout::contiguous, ShardLayout::dual_chunk}) {
-      EXPECT_EQ((compare_with_global<Space, float>(space, Kind::bshd, uniform_cu(2, 32), R, layout, sh, source,
+      EXPECT_EQ((compare_with_global<Kind::bshd, Space, float>(space, uniform_cu(2, 32), R, layout, sh, source,
                                                    {1000, 70000})), 0);
-      EXPECT_EQ((compare_with_global<Space, float>(space, Kind::packed_cu, {0, 24, 24, 64}, R, layout, sh, source,
+      EXPECT_EQ((compare_with_global<Kind::packed_cu, Space, float>(space, {0, 24, 24, 64}, R, layout, sh, source,
                                                    {5, 0, 123456})), 0);
     }
 }
@@ -289,14 +289,14 @@ TYPED_TEST(ContextParallelTest, PositionsAreGlobalNotLocal) {
   const std::vector<std::int64_t> cu = {0, 16};
   auto q = random_tokens<float>(16, sh.q_heads, sh.head_dim, 1), k = random_tokens<float>(16, sh.k_heads, sh.head_dim, 2);
   auto q_local = q, k_local = k;
-  rotate_tokens(space, Kind::packed_single, cu, q, k, sh, table, context_parallel(ContextShard(1, 2, ShardLayout::contiguous)));
-  rotate_tokens(space, Kind::packed_single, cu, q_local, k_local, sh, table, ImplicitPositions{});
+  rotate_tokens<Kind::packed_single>(space, cu, q, k, sh, table, context_parallel(ContextShard(1, 2, ShardLayout::contiguous)));
+  rotate_tokens<Kind::packed_single>(space, cu, q_local, k_local, sh, table, ImplicitPositions{});
   EXPECT_GT(bitwise_mismatches(q, q_local), 0);
   // And the check can be turned off without changing the result.
   auto q2 = random_tokens<float>(16, sh.q_heads, sh.head_dim, 1), k2 = random_tokens<float>(16, sh.k_heads, sh.head_dim, 2);
   RotateOptions unchecked;
   unchecked.check_positions = false;
-  rotate_tokens(space, Kind::packed_single, cu, q2, k2, sh, table,
+  rotate_tokens<Kind::packed_single>(space, cu, q2, k2, sh, table,
                 context_parallel(ContextShard(1, 2, ShardLayout::contiguous)), unchecked);
   EXPECT_EQ(bitwise_mismatches(q, q2), 0);
   EXPECT_EQ(bitwise_mismatches(k, k2), 0);
