@@ -5,6 +5,8 @@
 // determinism.cmake compares the hash across thread counts.
 #include <KokkosRope.hpp>
 
+#include "Fill.hpp"
+
 #include <cstdint>
 #include <cstdio>
 #include <vector>
@@ -26,17 +28,9 @@ std::uint64_t hash_view(std::uint64_t h, const View& v) {
   return fnv1a(h, host.data(), host.span() * sizeof(typename View::value_type));
 }
 
-// Deterministic pseudo-random fill in [-1, 1) from the flat index.
 template <class View>
 void fill(const View& v, std::uint64_t seed) {
-  using T = typename View::value_type;
-  auto flat = Kokkos::View<T*, Memory, Kokkos::MemoryUnmanaged>(v.data(), v.span());
-  Kokkos::parallel_for("fill", Kokkos::RangePolicy<Space, Kokkos::IndexType<std::int64_t>>(0, v.span()),
-                       KOKKOS_LAMBDA(const std::int64_t i) {
-                         std::uint64_t z = (static_cast<std::uint64_t>(i) + seed) * 0x9e3779b97f4a7c15ull;
-                         z = (z ^ (z >> 31)) * 0xbf58476d1ce4e5b9ull;
-                         flat(i) = T(static_cast<float>(static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0));
-                       });
+  KokkosRopeTest::fill(Space(), v, seed);
 }
 
 KokkosRope::Params llama(KokkosRope::PairStyle pair, int rotary_dim) {

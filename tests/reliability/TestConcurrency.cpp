@@ -5,6 +5,8 @@
 
 #include <KokkosRope.hpp>
 
+#include "Fill.hpp"
+
 #include <cstdint>
 #include <cstring>
 #include <thread>
@@ -12,18 +14,7 @@
 
 namespace {
 
-template <class View>
-void fill(const typename View::execution_space& space, const View& v, std::uint64_t seed) {
-  using T = typename View::value_type;
-  using Space = typename View::execution_space;
-  Kokkos::View<T*, typename View::memory_space, Kokkos::MemoryUnmanaged> flat(v.data(), v.span());
-  Kokkos::parallel_for("fill", Kokkos::RangePolicy<Space, Kokkos::IndexType<std::int64_t>>(space, 0, v.span()),
-                       KOKKOS_LAMBDA(const std::int64_t i) {
-                         std::uint64_t z = (static_cast<std::uint64_t>(i) + seed) * 0x9e3779b97f4a7c15ull;
-                         z = (z ^ (z >> 31)) * 0xbf58476d1ce4e5b9ull;
-                         flat(i) = T(static_cast<float>(static_cast<double>(z >> 11) * 0x1.0p-52 - 1.0));
-                       });
-}
+using KokkosRopeTest::fill;
 
 template <class View>
 std::vector<unsigned char> bytes(const View& v) {
