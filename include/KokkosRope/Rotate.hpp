@@ -273,28 +273,15 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
   const bool interleaved = source.pair_style() == PairStyle::interleaved;
 
   source.visit([&](const auto& eval) {
-    auto launch = [&](auto pair_tag, auto backward_tag) {
-      using PairTag = decltype(pair_tag);
-      using Kernel = RotateKernel<ExecutionSpace, Layout, PairTag, decltype(backward_tag)::value, Acc, QIn, QOut,
-                                  KIn, KOut, std::decay_t<decltype(eval)>, std::decay_t<decltype(maps.first)>,
-                                  std::decay_t<decltype(maps.second)>>;
-      for (std::int64_t first = 0; first < tokens; first += INT_MAX) {
-        const int league = static_cast<int>(tokens - first < INT_MAX ? tokens - first : INT_MAX);
-        Kokkos::TeamPolicy<ExecutionSpace> policy(space, league, shape.team_size, shape.vector_length);
-        policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(half)));
-        Kokkos::parallel_for(std::string("KokkosRope::") + where, policy,
-                             Kernel{q_in, q_out, k_in, k_out, eval, maps.first, maps.second, first, half,
-                                    head_dim, q_heads, k_heads, copy_tail, unit_stride});
-      }
-    };
-    using F = std::false_type;
-    using T = std::true_type;
-    if (interleaved) {
-      if (backward) launch(Interleaved{}, T{});
-      else launch(Interleaved{}, F{});
-    } else {
-      if (backward) launch(HalfSplit{}, T{});
-      else launch(HalfSplit{}, F{});
+    using Kernel = RotateKernel<ExecutionSpace, Layout, Acc, QIn, QOut, KIn, KOut, std::decay_t<decltype(eval)>,
+                                std::decay_t<decltype(maps.first)>, std::decay_t<decltype(maps.second)>>;
+    for (std::int64_t first = 0; first < tokens; first += INT_MAX) {
+      const int league = static_cast<int>(tokens - first < INT_MAX ? tokens - first : INT_MAX);
+      Kokkos::TeamPolicy<ExecutionSpace> policy(space, league, shape.team_size, shape.vector_length);
+      policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(half)));
+      Kokkos::parallel_for(std::string("KokkosRope::") + where, policy,
+                           Kernel{q_in, q_out, k_in, k_out, eval, maps.first, maps.second, first, half, head_dim,
+                                  q_heads, k_heads, copy_tail, unit_stride, interleaved, backward});
     }
   });
 }

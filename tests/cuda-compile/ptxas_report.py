@@ -221,18 +221,18 @@ def describe(demangled):
     f = base(functor)
     if f == "RotateKernel":
         a = functor.args
+        # RotateKernel<Space, Layout, Acc, QIn, QOut, KIn, KOut, Eval, Tokens, Positions>; the
+        # pair style and the direction are run-time members, so every kernel holds both of each.
         fields = {
-            "layout": layout_of(a[1], a[5]),
-            "value": view(a[6]).split("[")[0],
-            "mode": "in place" if view(a[5]) == view(a[6]) else "rotate_copy",
-            "pair": "half_split" if base(a[2]) == "HalfSplit" else "interleaved",
-            "direction": "backward" if str(a[3]) == "true" else "forward",
-            "acc": scalar(str(a[4])),
-            "source": source_of(a[9]),
-            "positions": positions_of(a[11]),
+            "layout": layout_of(a[1], a[3]),
+            "value": view(a[4]).split("[")[0],
+            "mode": "in place" if view(a[3]) == view(a[4]) else "rotate_copy",
+            "acc": scalar(str(a[2])),
+            "source": source_of(a[7]),
+            "positions": positions_of(a[9]),
         }
-        if view(a[7]) != view(a[5]):
-            fields["k"] = view(a[7])
+        if view(a[5]) != view(a[3]):
+            fields["k"] = view(a[5])
         return "rotate", fields, ""
     if f == "BuildTable":
         real = value_of(functor.args[1])
@@ -267,8 +267,6 @@ DIMS = {
                "packed(cu_seqlens int64), Stride"],
     "value": ["float", "double", "half_t", "bhalf_t"],
     "mode": ["in place", "rotate_copy"],
-    "pair": ["half_split", "interleaved"],
-    "direction": ["forward", "backward"],
     "source": ["Table<float>", "Table<double>", "OnTheFly accurate", "OnTheFly hf_compatible", "CosSinViews"],
     "positions": ["implicit", "sequence_offsets", "token_positions"],
 }
@@ -399,21 +397,21 @@ def main():
     w("## Rotation kernels (`KokkosRope::Impl::RotateKernel`, TeamPolicy, one team per token)")
     w("")
     w("Warps/SM: the resident-warp bound the register count alone allows. `k` differs from `q` only in "
-      "rotate_copy's const inputs, so it is not a column.")
+      "rotate_copy's const inputs, so it is not a column. Pair style (half_split / interleaved) and direction "
+      "(forward / backward) are run-time members of the kernel, so every row compiles both of each.")
     w("")
-    w("| # | layout | value | mode | pair | direction | Acc | cos/sin source | positions | regs | warps/SM | "
+    w("| # | layout | value | mode | Acc | cos/sin source | positions | regs | warps/SM | "
       "stack | spill st/ld | smem |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
     order = {d: {v: i for i, v in enumerate(vals)} for d, vals in DIMS.items()}
 
     def key(r):
         f = r["fields"]
-        return tuple(order[d].get(dim_value(f, d), 99) for d in ("value", "layout", "source", "positions", "mode",
-                                                                   "pair", "direction"))
+        return tuple(order[d].get(dim_value(f, d), 99) for d in ("value", "layout", "source", "positions", "mode"))
 
     for i, r in enumerate(sorted(rows_rot, key=key), 1):
         f = r["fields"]
-        w(f"| {i} | {f['layout']} | {f['value']} | {f['mode']} | {f['pair']} | {f['direction']} | {f['acc']} | "
+        w(f"| {i} | {f['layout']} | {f['value']} | {f['mode']} | {f['acc']} | "
           f"{f['source']} | {f['positions']} | {r['regs']} | {reg_limited_warps(r['regs'])} | {r.get('stack', 0)} | "
           f"{r.get('spill_st', 0)}/{r.get('spill_ld', 0)} | {r['smem']} |")
     w("")

@@ -115,8 +115,11 @@ struct TokenPositionMap {
 
 // ---- the kernel ------------------------------------------------------------------------------
 
-template <class ExecutionSpace, class Layout, class PairTag, bool Backward, class Acc,
-          class QIn, class QOut, class KIn, class KOut, class Eval, class Tokens, class Positions>
+// Pair style and direction are run-time members, not template parameters: both are uniform
+// across a launch (a predictable branch per head row, a sign per cos/sin pair), and keeping
+// them out of the type makes each rotate call instantiate one kernel instead of four.
+template <class ExecutionSpace, class Layout, class Acc, class QIn, class QOut, class KIn, class KOut,
+          class Eval, class Tokens, class Positions>
 struct RotateKernel {
   using member_type = typename Kokkos::TeamPolicy<ExecutionSpace>::member_type;
   using scratch_view =
@@ -137,32 +140,54 @@ struct RotateKernel {
   int m_k_heads;
   bool m_copy_tail;
   bool m_unit_stride;  // every tensor's head_dim has stride 1 (host pointer path)
+  bool m_interleaved;  // pairs (2i, 2i + 1); otherwise (i, i + half)
+  bool m_backward;     // rotate by -angle (the gradient of the forward rotation)
+
+  // LayoutRight Views have a unit-stride last extent whatever their shape.
+  static constexpr bool static_unit_stride =
+      std::is_same_v<typename QIn::array_layout, Kokkos::LayoutRight> &&
+      std::is_same_v<typename QOut::array_layout, Kokkos::LayoutRight> &&
+      std::is_same_v<typename KIn::array_layout, Kokkos::LayoutRight> &&
+      std::is_same_v<typename KOut::array_layout, Kokkos::LayoutRight>;
 
   static std::size_t scratch_bytes(int half) { return scratch_view::shmem_size(2 * half); }
+
+  template <class PairTag, class In, class Out>
+  KOKKOS_FORCEINLINE_FUNCTION void rotate_pairs(const member_type& member, const In& in, const Out& out,
+                                                const TokenCoord& c, int h, const scratch_view& cs) const {
+    const int half = m_half;
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, half), [&](const int i) {
+      const int i1 = PairTag::first(i, half), i2 = PairTag::second(i, half);
+      Impl::rotate_pair(cs(i), cs(half + i), access::at(in, c, h, i1), access::at(in, c, h, i2),
+                        access::at(out, c, h, i1), access::at(out, c, h, i2));
+    });
+  }
 
   template <class In, class Out>
   KOKKOS_FORCEINLINE_FUNCTION void rotate_head(const member_type& member, const In& in, const Out& out,
                                                const TokenCoord& c, int h, const scratch_view& cs) const {
     const int half = m_half;
     if constexpr (is_host_space_v<ExecutionSpace>) {
-      if (m_unit_stride) {  // rows of head_dim contiguous elements: pointer loops
+      if (static_unit_stride || m_unit_stride) {  // rows of head_dim contiguous elements: pointer loops
         const auto* row_in = &access::at(in, c, h, 0);
         auto* row_out = &access::at(out, c, h, 0);
-        rotate_row_host<PairTag>(row_in, row_out, cs.data(), cs.data() + half, half);
+        if (m_interleaved) rotate_row_host<Interleaved>(row_in, row_out, cs.data(), cs.data() + half, half);
+        else rotate_row_host<HalfSplit>(row_in, row_out, cs.data(), cs.data() + half, half);
         if (m_copy_tail)
           for (int d = 2 * half; d < m_head_dim; ++d) row_out[d] = row_in[d];
         return;
       }
     }
-    Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, half), [&](const int i) {
-      const int i1 = PairTag::first(i, half), i2 = PairTag::second(i, half);
-      Impl::rotate_pair(cs(i), cs(half + i), access::at(in, c, h, i1), access::at(in, c, h, i2),
-                        access::at(out, c, h, i1), access::at(out, c, h, i2));
-    });
-    if (m_copy_tail) {
-      Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, 2 * half, m_head_dim), [&](const int d) {
-        access::at(out, c, h, d) = access::at(in, c, h, d);
-      });
+    // The lane-parallel path: GPUs, and host Views whose head_dim is strided. Not compiled for
+    // host kernels over LayoutRight Views, which never take it.
+    if constexpr (!(is_host_space_v<ExecutionSpace> && static_unit_stride)) {
+      if (m_interleaved) rotate_pairs<Interleaved>(member, in, out, c, h, cs);
+      else rotate_pairs<HalfSplit>(member, in, out, c, h, cs);
+      if (m_copy_tail) {
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, 2 * half, m_head_dim), [&](const int d) {
+          access::at(out, c, h, d) = access::at(in, c, h, d);
+        });
+      }
     }
   }
 
@@ -171,11 +196,12 @@ struct RotateKernel {
     const std::int64_t pos = m_positions(c);
     const scratch_view cs(member.team_scratch(0), 2 * m_half);
     const int half = m_half;
+    const bool backward = m_backward;
     Kokkos::parallel_for(Kokkos::TeamVectorRange(member, half), [&](const int i) {
       Acc cv, sv;
       m_eval(pos, i, cv, sv);
       cs(i) = cv;
-      cs(half + i) = Backward ? -sv : sv;
+      cs(half + i) = backward ? -sv : sv;
     });
     member.team_barrier();
     Kokkos::parallel_for(Kokkos::TeamThreadRange(member, m_q_heads + m_k_heads), [&](const int h) {
