@@ -184,8 +184,9 @@ void sweep(const std::vector<std::int64_t>& cu, Shape sh = {}) {
         SCOPED_TRACE(std::string(name(kind)) + " R=" + std::to_string(R) + " " + to_string(layout) + " " +
                      (style == PairStyle::half_split ? "half_split" : "interleaved"));
         EXPECT_EQ((compare_with_global<kind, Space, T>(space, cu, R, layout, sh, table)), 0);
-        if constexpr (with_on_the_fly)
+        if constexpr (with_on_the_fly) {
           EXPECT_EQ((compare_with_global<kind, Space, T>(space, cu, R, layout, sh, on_the_fly)), 0);
+        }
       }
   }
 }
