@@ -5,13 +5,19 @@
 #define KOKKOSROPE_HPP
 
 #include <KokkosRope/Version.hpp>
+#include <KokkosRope/Error.hpp>
 #include <KokkosRope/Params.hpp>
 #include <KokkosRope/Frequencies.hpp>
 #include <KokkosRope/HfConfig.hpp>
 #include <KokkosRope/Precision.hpp>
 #include <KokkosRope/BFloat16.hpp>
+#include <KokkosRope/OnTheFly.hpp>
+#include <KokkosRope/Table.hpp>
+#include <KokkosRope/CosSinViews.hpp>
 #include <KokkosRope/Sources.hpp>
 #include <KokkosRope/Layouts.hpp>
+#include <KokkosRope/Positions.hpp>
+#include <KokkosRope/Options.hpp>
 #include <KokkosRope/Blocks.hpp>
 #include <KokkosRope/Rotate.hpp>
 #include <KokkosRope/ContextParallel.hpp>

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <KokkosRope/Frequencies.hpp>
+#include <KokkosRope/impl/KokkosRope_Error.hpp>
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
 namespace KokkosRope {
 namespace {
@@ -288,15 +288,21 @@ double effective_theta(const Params& params, std::optional<std::int64_t> seq_len
   return params.theta;
 }
 
+namespace {
+void check_seq_len(const std::optional<std::int64_t>& seq_len) {
+  if (seq_len && *seq_len < 0) Impl::throw_invalid_argument({}, "invalid seq_len = " + std::to_string(*seq_len) + ": must be >= 0");
+}
+}  // namespace
+
 Frequencies compute_frequencies(const Params& params, std::optional<std::int64_t> seq_len) {
   params.validate();
-  if (seq_len && *seq_len < 0) throw std::invalid_argument("KokkosRope: invalid seq_len = " + std::to_string(*seq_len) + ": must be >= 0");
+  check_seq_len(seq_len);
   return std::visit(ExactFrequencies{params, seq_len}, params.scaling);
 }
 
 FrequenciesF32 compute_hf_frequencies(const Params& params, std::optional<std::int64_t> seq_len) {
   params.validate();
-  if (seq_len && *seq_len < 0) throw std::invalid_argument("KokkosRope: invalid seq_len = " + std::to_string(*seq_len) + ": must be >= 0");
+  check_seq_len(seq_len);
   return std::visit(HfFrequencies{params, seq_len}, params.scaling);
 }
 
@@ -317,7 +323,7 @@ std::string band_name(Band band) {
 CorrectionRange yarn_correction_range(const Params& params) {
   params.validate();
   const auto* yarn = std::get_if<YarnScaling>(&params.scaling);
-  if (!yarn) throw std::invalid_argument("KokkosRope: invalid scaling = " + rope_type_name(params.scaling) + ": yarn_correction_range needs YaRN scaling");
+  if (!yarn) Impl::throw_invalid_argument({}, "invalid scaling = " + rope_type_name(params.scaling) + ": yarn_correction_range needs YaRN scaling");
   return yarn_range(params, *yarn);
 }
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <KokkosRope/HfConfig.hpp>
+#include <KokkosRope/impl/KokkosRope_Error.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -7,7 +8,6 @@
 #include <fstream>
 #include <limits>
 #include <sstream>
-#include <stdexcept>
 
 namespace KokkosRope {
 namespace {
@@ -19,7 +19,7 @@ class Reader {
   explicit Reader(std::string source) : m_source(std::move(source)) {}
 
   [[noreturn]] void fail(const std::string& key, const std::string& why) const {
-    throw std::invalid_argument("KokkosRope: " + m_source + ": key '" + key + "' " + why);
+    Impl::throw_invalid_argument({}, m_source + ": key '" + key + "' " + why);
   }
 
   // A JSON number (not a bool, not a string), finite.
@@ -155,12 +155,11 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& source
   try {
     root = json::parse(json_text);
   } catch (const json::parse_error& e) {
-    throw std::invalid_argument("KokkosRope: " + source + ": malformed JSON at byte " +
-                                std::to_string(e.byte) + ": " + e.what());
+    Impl::throw_invalid_argument({}, source + ": malformed JSON at byte " + std::to_string(e.byte) + ": " + e.what());
   } catch (const json::exception& e) {
     // Not a syntax error but still unreadable, e.g. a number beyond double's range (1e400:
     // out_of_range.406). Found by tests/fuzz (fuzz_config): it escaped as a json exception.
-    throw std::invalid_argument("KokkosRope: " + source + ": malformed JSON: " + e.what());
+    Impl::throw_invalid_argument({}, source + ": malformed JSON: " + e.what());
   }
   if (!root.is_object()) r.fail("<root>", "must be a JSON object");
 
@@ -247,18 +246,20 @@ HfConfig parse_hf_config(const std::string& json_text, const std::string& source
 
   try {
     p.validate();
-  } catch (const std::invalid_argument& e) {
-    throw std::invalid_argument(std::string(e.what()) + " (from " + source + ")");
+  } catch (const InvalidArgument& e) {
+    // The same message, less its "KokkosRope: " prefix (the helper adds it again), with the file.
+    const std::string what = e.what();
+    Impl::throw_invalid_argument({}, what.substr(what.find(": ") + 2) + " (from " + source + ")");
   }
   return out;
 }
 
 HfConfig load_hf_config(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::invalid_argument("KokkosRope: cannot open config file '" + path + "'");
+  if (!in) Impl::throw_invalid_argument({}, "cannot open config file '" + path + "'");
   std::ostringstream text;
   text << in.rdbuf();
-  if (in.bad()) throw std::invalid_argument("KokkosRope: cannot read config file '" + path + "'");
+  if (in.bad()) Impl::throw_invalid_argument({}, "cannot read config file '" + path + "'");
   return parse_hf_config(text.str(), path);
 }
 

@@ -1,20 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 #include <KokkosRope/Params.hpp>
+#include <KokkosRope/impl/KokkosRope_Error.hpp>
 
 #include <cmath>
 #include <sstream>
-#include <stdexcept>
 #include <type_traits>
 
 namespace KokkosRope {
 namespace {
 
+// "invalid <field> = <value>: <why>", values with 17 significant digits.
 template <class T>
 [[noreturn]] void fail(const std::string& field, const T& value, const std::string& why) {
   std::ostringstream os;
   os.precision(17);
-  os << "KokkosRope: invalid " << field << " = " << value << ": " << why;
-  throw std::invalid_argument(os.str());
+  os << "invalid " << field << " = " << value << ": " << why;
+  Impl::throw_invalid_argument({}, os.str());
 }
 
 void require_finite(const std::string& field, double v) {

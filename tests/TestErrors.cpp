@@ -10,8 +10,12 @@
 #include <climits>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <limits>
+#include <map>
+#include <regex>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,8 +34,75 @@ struct Row {
   const char* message;  // the exact message, or its stable part
 };
 
-// Runs every row: std::invalid_argument containing the message; returns how many were tried.
-int run_rows(const std::vector<Row>& rows) {
+// The rows of docs/errors.md's tables, by ID: the whole line of each.
+const std::map<std::string, std::string>& documented_rows() {
+  static const std::map<std::string, std::string> rows = [] {
+    std::map<std::string, std::string> out;
+    std::ifstream in(std::string(KOKKOSROPE_TEST_DATA_DIR) + "/../../docs/errors.md");
+    const std::regex row(R"(^\| *([A-Z][0-9]+) *\|)");
+    std::smatch m;
+    for (std::string line; std::getline(in, line);)
+      if (std::regex_search(line, m, row)) out[m[1]] = line;
+    return out;
+  }();
+  return rows;
+}
+
+// Whether a documented row shows `message`: verbatim, or as one of its `quoted` messages in which
+// `<...>` (a part of the input) and `...` (an elided part) stand for any text.
+bool shows_message(const std::string& line, const std::string& message) {
+  if (line.find(message) != std::string::npos) return true;
+  const std::regex quoted("`([^`]+)`");
+  for (std::sregex_iterator it(line.begin(), line.end(), quoted), end; it != end; ++it) {
+    std::string pattern;
+    const std::string text = (*it)[1];
+    for (std::size_t i = 0; i < text.size();) {
+      const std::size_t close = text[i] == '<' ? text.find('>', i) : std::string::npos;
+      if (close != std::string::npos) {
+        pattern += ".*";
+        i = close + 1;
+      } else if (text.compare(i, 3, "...") == 0) {
+        pattern += ".*";
+        i += 3;
+      } else {
+        if (std::string("\\^$.|?*+()[]{}").find(text[i]) != std::string::npos) pattern += '\\';
+        pattern += text[i++];
+      }
+    }
+    if (std::regex_match(message, std::regex(pattern))) return true;
+  }
+  return false;
+}
+
+// The catalogue and the code cannot drift: every row of a section of docs/errors.md (IDs
+// `<prefix><n>`) is a row of the test, and each row's message is the one its line documents.
+// Test rows `P5b`, `P5c`, ... are further inputs of documented row P5.
+void expect_documented(const std::string& prefix, const std::vector<Row>& rows) {
+  const auto& documented = documented_rows();
+  std::set<std::string> tested;
+  for (const auto& row : rows) {
+    const std::string id = std::regex_replace(std::string(row.id), std::regex("[a-z]+$"), "");
+    tested.insert(id);
+    const auto it = documented.find(id);
+    if (it == documented.end()) {
+      ADD_FAILURE() << row.id << " is not a row of docs/errors.md";
+      continue;
+    }
+    EXPECT_TRUE(shows_message(it->second, row.message))
+        << "docs/errors.md row " << id << " does not show the message the library throws: " << row.message
+        << "\n  " << it->second;
+  }
+  const std::regex id(prefix + "[0-9]+");
+  for (const auto& [doc_id, line] : documented)
+    if (std::regex_match(doc_id, id)) {
+      EXPECT_EQ(tested.count(doc_id), 1u) << doc_id << " of docs/errors.md has no test row";
+    }
+}
+
+// Runs every row: KokkosRope::InvalidArgument containing the message, the row documented;
+// returns how many were tried.
+int run_rows(const std::string& prefix, const std::vector<Row>& rows) {
+  expect_documented(prefix, rows);
   for (const auto& row : rows) {
     SCOPED_TRACE(row.id);
     KOKKOSROPE_EXPECT_INVALID(row.call(), row.message);
@@ -131,7 +202,7 @@ TEST(Errors, Params) {
       {"P34", llama3([](Llama3Scaling& s) { s.original_max_position_embeddings = 0; }),
        "KokkosRope: invalid llama3.original_max_position_embeddings = 0: must be > 0"},
   };
-  const int tried = run_rows(rows);
+  const int tried = run_rows("P", rows);
   // The frequency functions validate first: the same rows reject there too.
   for (const auto& p : {with(LinearScaling{0.5}), with(Llama3Scaling{8, 4, 4, 8192})}) {
     KOKKOSROPE_EXPECT_INVALID(compute_frequencies(p), "KokkosRope: invalid");
@@ -149,7 +220,7 @@ TEST(Errors, Frequencies) {
       {"F3", [] { yarn_correction_range(with(LinearScaling{2})); },
        "KokkosRope: invalid scaling = linear: yarn_correction_range needs YaRN scaling"},
   };
-  RecordProperty("bad_inputs", run_rows(rows));
+  RecordProperty("bad_inputs", run_rows("F", rows));
 }
 
 // ---- config.json (H rows) -----------------------------------------------------------------------
@@ -215,7 +286,7 @@ TEST(Errors, HfConfig) {
       {"H35", scaling(R"({"rope_type": "linear", "factor": 0.5})"),
        "KokkosRope: invalid linear.factor = 0.5: a scaling factor must be >= 1 (from c.json)"},
   };
-  RecordProperty("bad_inputs", run_rows(rows));
+  RecordProperty("bad_inputs", run_rows("H", rows));
 }
 
 // ---- cos/sin sources and rotations (S and R rows), in every execution space ---------------------
@@ -249,7 +320,7 @@ TYPED_TEST(ErrorsKokkos, Sources) {
       {"S11", [&] { CosSinViews<V2>(V2("c", 8, 0), V2("s", 8, 0)); },
        "KokkosRope::CosSinViews: rotary_dim / 2 (extent 1) must be > 0"},
   };
-  ::testing::Test::RecordProperty("bad_inputs", run_rows(rows));
+  ::testing::Test::RecordProperty("bad_inputs", run_rows("S", rows));
 }
 
 TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
@@ -316,6 +387,7 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
       {"R17", [&] { rotate_copy(space, bshd, q, V4("qo", 2, 8, 4, 63), table); },
        "KokkosRope::rotate_copy: q_out extent(3) = 63 differs from q_in extent(3) = 64"},
   };
+  expect_documented("R", rows);
   int tried = 0;
   for (const auto& row : rows) {
     SCOPED_TRACE(row.id);

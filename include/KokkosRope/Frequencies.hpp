@@ -21,21 +21,27 @@ namespace KokkosRope {
 
 /// Inverse frequency per pair and the factor that multiplies cos and sin.
 struct Frequencies {
-  std::vector<double> inv_freq;  ///< rotary_dim / 2 entries
-  double attention_factor = 1.0;
+  std::vector<double> inv_freq;   ///< rotary_dim / 2 entries
+  double attention_factor = 1.0;  ///< multiplies cos and sin
 };
 
 /// The same in the reference framework's float32 arithmetic.
 struct FrequenciesF32 {
-  std::vector<float> inv_freq;
-  float attention_factor = 1.0f;
+  std::vector<float> inv_freq;    ///< rotary_dim / 2 entries
+  float attention_factor = 1.0f;  ///< multiplies cos and sin
 };
 
-/// `seq_len` matters only to the kinds that depend on it (dynamic NTK, LongRoPE); when absent the
-/// reference framework's initial state is used (L = max_position_embeddings; LongRoPE short).
-/// Validates `params` first (std::invalid_argument naming the field).
-Frequencies compute_frequencies(const Params& params,
-                                std::optional<std::int64_t> seq_len = std::nullopt);
+/// The frequencies of `params` in double precision.
+/// \param params validated first (InvalidArgument naming the field)
+/// \param seq_len matters only to the kinds that depend on it (dynamic NTK, LongRoPE); when
+///        absent the reference framework's initial state is used (L = max_position_embeddings;
+///        LongRoPE short); >= 0
+/// \return rotary_dim / 2 inverse frequencies and the attention factor
+Frequencies compute_frequencies(const Params& params, std::optional<std::int64_t> seq_len = std::nullopt);
+/// The frequencies of `params` as the reference framework computes them in float32.
+/// \param params validated first (InvalidArgument naming the field)
+/// \param seq_len as for compute_frequencies
+/// \return rotary_dim / 2 inverse frequencies and the attention factor, in float32
 FrequenciesF32 compute_hf_frequencies(const Params& params,
                                       std::optional<std::int64_t> seq_len = std::nullopt);
 
@@ -45,20 +51,31 @@ enum class Band {
   blended,  ///< between kept and scaled (Llama 3 medium band, YaRN ramp)
   scaled    ///< frequency changed (divided, or a rescaled base)
 };
+/// The name of a band ("kept", "blended", "scaled").
+/// \param band the band to name
+/// \return the name
 std::string band_name(Band band);
 
 /// Per-pair band, for reporting (`kokkos-rope info`, the llama3_frequencies example).
-std::vector<Band> compute_bands(const Params& params,
-                                std::optional<std::int64_t> seq_len = std::nullopt);
+/// \param params validated first
+/// \param seq_len as for compute_frequencies
+/// \return one band per pair
+std::vector<Band> compute_bands(const Params& params, std::optional<std::int64_t> seq_len = std::nullopt);
 
 /// YaRN's correction range [low, high] in pair indices, after HF's truncation and clamping.
 struct CorrectionRange {
-  double low = 0.0;
-  double high = 0.0;
+  double low = 0.0;   ///< the last pair kept as is
+  double high = 0.0;  ///< the first pair fully interpolated
 };
+/// The correction range of YaRN parameters.
+/// \param params validated first; their scaling must be YarnScaling
+/// \return the range in pair indices
 CorrectionRange yarn_correction_range(const Params& params);
 
 /// The base after NTK-style rescaling (static NTK, dynamic NTK at `seq_len`); theta otherwise.
+/// \param params the parameters
+/// \param seq_len as for compute_frequencies
+/// \return the base
 double effective_theta(const Params& params, std::optional<std::int64_t> seq_len = std::nullopt);
 
 }  // namespace KokkosRope

@@ -15,18 +15,23 @@ namespace KokkosRope {
 
 /// What a config says about attention geometry besides RoPE itself.
 struct HfConfig {
-  Params params;
+  Params params;                ///< the rotary embedding
   std::string model_type;       ///< empty when absent
   int num_attention_heads = 0;  ///< 0 when absent
   int num_key_value_heads = 0;  ///< num_attention_heads when absent
 };
 
-/// Parses the text of a config.json. `source` names it in error messages. Throws
-/// std::invalid_argument naming the key for malformed JSON, missing or mistyped keys,
-/// contradictory spellings and invalid values (the `Params::validate` checks included).
+/// Parses the text of a config.json. Throws InvalidArgument naming the key for malformed JSON,
+/// missing or mistyped keys, contradictory spellings and invalid values (the `Params::validate`
+/// checks included).
+/// \param json_text the file's contents
+/// \param source names the file in error messages
+/// \return the parameters and attention geometry of the config
 HfConfig parse_hf_config(const std::string& json_text, const std::string& source = "config.json");
 
-/// Reads and parses a file; a missing or unreadable file is a std::invalid_argument too.
+/// Reads and parses a file; a missing or unreadable file is an InvalidArgument too.
+/// \param path the config.json to read
+/// \return the parameters and attention geometry of the config
 HfConfig load_hf_config(const std::string& path);
 
 }  // namespace KokkosRope

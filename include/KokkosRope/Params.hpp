@@ -7,6 +7,8 @@
 #ifndef KOKKOSROPE_PARAMS_HPP
 #define KOKKOSROPE_PARAMS_HPP
 
+#include <KokkosRope/Error.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,7 +28,7 @@ struct NoScaling {};
 
 /// Position interpolation (Chen et al. 2023): every frequency divided by `factor`.
 struct LinearScaling {
-  double factor = 1.0;
+  double factor = 1.0;  ///< the divisor of every frequency, >= 1
 };
 
 /// Static NTK-aware scaling: the base is scaled once to theta * factor^(d/(d-2)), the classic
@@ -34,24 +36,24 @@ struct LinearScaling {
 /// Code Llama-era checkpoints; HF's dynamic NTK generalises it to a sequence-dependent factor.
 /// It is not a `rope_type` of the reference framework; `"rope_type": "ntk"` selects it here.
 struct NtkScaling {
-  double factor = 1.0;
+  double factor = 1.0;  ///< the context extension, >= 1
 };
 
 /// Dynamic NTK (HF `dynamic`): recomputed for a sequence length L = max(seq_len, max_pos):
 /// base' = theta * ((factor * L / max_pos) - (factor - 1))^(d/(d-2)).
 struct DynamicNtkScaling {
-  double factor = 1.0;
+  double factor = 1.0;  ///< the context extension at L = factor max_pos, >= 1
 };
 
 /// YaRN (Peng et al. 2023) as HF computes it.
 struct YarnScaling {
-  double factor = 1.0;
+  double factor = 1.0;  ///< the context extension, >= 1
   /// Pretraining context; HF falls back to max_position_embeddings when absent.
   std::optional<std::int64_t> original_max_position_embeddings;
-  double beta_fast = 32.0;
-  double beta_slow = 1.0;
-  std::optional<double> mscale;
-  std::optional<double> mscale_all_dim;
+  double beta_fast = 32.0;                 ///< rotations at which the ramp starts (high frequencies)
+  double beta_slow = 1.0;                  ///< rotations at which the ramp ends (low frequencies)
+  std::optional<double> mscale;            ///< DeepSeek's attention-scale coefficient
+  std::optional<double> mscale_all_dim;    ///< DeepSeek's divisor coefficient of the attention scale
   std::optional<double> attention_factor;  ///< explicit; overrides the mscale rule
   bool truncate = true;                    ///< floor/ceil the correction range
 };
@@ -59,45 +61,50 @@ struct YarnScaling {
 /// LongRoPE (Phi-3): per-pair divisors, the long set when the sequence exceeds the original
 /// context.
 struct LongRopeScaling {
-  std::vector<double> short_factor;
-  std::vector<double> long_factor;
-  std::optional<std::int64_t> original_max_position_embeddings;
-  std::optional<double> factor;            ///< default: max_pos / original
+  std::vector<double> short_factor;  ///< rotary_dim / 2 divisors within the original context
+  std::vector<double> long_factor;   ///< rotary_dim / 2 divisors past it
+  std::optional<std::int64_t> original_max_position_embeddings;  ///< the pretraining context
+  std::optional<double> factor;                                  ///< default: max_pos / original
   std::optional<double> attention_factor;  ///< default: sqrt(1 + ln(factor) / ln(original))
 };
 
 /// Llama 3 (3.1, 3.2, 3.3): wavelengths below original/high kept, above original/low divided
 /// by `factor`, smooth blend (linear in 1/wavelength) in between.
 struct Llama3Scaling {
-  double factor = 8.0;
-  double low_freq_factor = 1.0;
-  double high_freq_factor = 4.0;
-  std::int64_t original_max_position_embeddings = 8192;
+  double factor = 8.0;                                   ///< the divisor of the low band, >= 1
+  double low_freq_factor = 1.0;                          ///< original / low is the low band's wavelength
+  double high_freq_factor = 4.0;                         ///< original / high is the kept band's wavelength
+  std::int64_t original_max_position_embeddings = 8192;  ///< the pretraining context
 };
 
+/// A scaling kind with its parameters.
 using Scaling = std::variant<NoScaling, LinearScaling, NtkScaling, DynamicNtkScaling, YarnScaling,
                              LongRopeScaling, Llama3Scaling>;
 
 /// The reference framework's `rope_type` name of a scaling ("default", "linear", "ntk",
 /// "dynamic", "yarn", "longrope", "llama3").
+/// \param scaling the scaling to name
+/// \return the name
 std::string rope_type_name(const Scaling& scaling);
 
 /// Everything that determines a model's rotary embedding.
 struct Params {
-  int head_dim = 128;
-  int rotary_dim = 128;  ///< even, <= head_dim; int(head_dim * partial_rotary_factor) in HF
-  double theta = 10000.0;
-  PairStyle pair_style = PairStyle::half_split;
-  std::int64_t max_position_embeddings = 2048;
-  Scaling scaling = NoScaling{};
+  int head_dim = 128;      ///< the dimension of a q or k head
+  int rotary_dim = 128;    ///< even, <= head_dim; int(head_dim * partial_rotary_factor) in HF
+  double theta = 10000.0;  ///< the base of the frequency progression, > 1
+  PairStyle pair_style = PairStyle::half_split;  ///< how the rotary dimensions are paired
+  std::int64_t max_position_embeddings = 2048;   ///< the model's context length
+  Scaling scaling = NoScaling{};                 ///< the long-context scaling
 
-  /// Throws std::invalid_argument naming the offending field and its value.
+  /// Throws InvalidArgument naming the offending field and its value.
   void validate() const;
 
-  /// Number of rotated pairs, rotary_dim / 2.
+  /// \return number of rotated pairs, rotary_dim / 2.
   int num_pairs() const { return rotary_dim / 2; }
 
   /// Sets rotary_dim = int(head_dim * factor) exactly as the reference framework truncates it.
+  /// \param factor in (0, 1]
+  /// \return *this
   Params& set_partial_rotary_factor(double factor);
 };
 

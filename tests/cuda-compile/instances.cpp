@@ -10,7 +10,7 @@
 //    five dimensions occurs (28 cases instead of the 672 of the full product; ptxas_report.py
 //    checks the pairs on the kernels ptxas actually compiled). Pair style, direction and
 //    OnTheFly's precision are runtime arguments: every call instantiates all their kernels.
-//  - SerialRotate / TeamRotate: both pair styles, on the value type, from named functors; the unit
+//  - SerialRotate / TeamVectorRotate: both pair styles, on the value type, from named functors; the unit
 //    of float adds the Table builder (float and double tables, both precisions) and the blocks
 //    inside KOKKOS_LAMBDAs as a user's fused kernel would call them.
 #include <KokkosRope/BFloat16.hpp>
@@ -193,7 +193,7 @@ struct TeamBlock {
     auto x = Kokkos::subview(m_x, t, Kokkos::ALL);
     auto c = Kokkos::subview(m_cos, t, Kokkos::ALL);
     auto s = Kokkos::subview(m_sin, t, Kokkos::ALL);
-    kr::TeamRotate<PairTag>::invoke(member, x, c, s, m_direction);
+    kr::TeamVectorRotate<PairTag>::invoke(member, x, c, s, m_direction);
   }
 };
 
@@ -271,7 +271,7 @@ void kokkosrope_cuda_blocks_in_lambda(const Exec& space, const Rows<Kokkos::Expe
       "KokkosRope::cuda_compile::TeamRotate(lambda)", Kokkos::TeamPolicy<Exec>(space, x.extent(0), Kokkos::AUTO, 32),
       KOKKOS_LAMBDA(const Kokkos::TeamPolicy<Exec>::member_type& member) {
         const int t = member.league_rank();
-        kr::TeamRotate<kr::Interleaved>::invoke(member, Kokkos::subview(x, t, Kokkos::ALL),
+        kr::TeamVectorRotate<kr::Interleaved>::invoke(member, Kokkos::subview(x, t, Kokkos::ALL),
                                                 Kokkos::subview(cos, t, Kokkos::ALL),
                                                 Kokkos::subview(sin, t, Kokkos::ALL), kr::Direction::backward);
       });

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzz target: the config.json loader (KokkosRope::parse_hf_config) and the frequency formulas
-// on whatever it accepts. The only acceptable failure is std::invalid_argument; any other
+// on whatever it accepts. The only acceptable failure is KokkosRope::InvalidArgument; any other
 // exception, a crash, undefined behaviour or a leak is a finding.
+#include <KokkosRope/Error.hpp>
 #include <KokkosRope/Frequencies.hpp>
 #include <KokkosRope/HfConfig.hpp>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
-#include <stdexcept>
 #include <string>
 #include <variant>
 
@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   KokkosRope::HfConfig config;
   try {
     config = KokkosRope::parse_hf_config(text, "fuzz");
-  } catch (const std::invalid_argument&) {
+  } catch (const KokkosRope::InvalidArgument&) {
     return 0;
   }
   const KokkosRope::Params& p = config.params;
@@ -33,7 +33,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       if (KokkosRope::compute_bands(p, seq_len).size() != pairs) __builtin_trap();
       (void)KokkosRope::effective_theta(p, seq_len);
       if (std::holds_alternative<KokkosRope::YarnScaling>(p.scaling)) (void)KokkosRope::yarn_correction_range(p);
-    } catch (const std::invalid_argument&) {
+    } catch (const KokkosRope::InvalidArgument&) {
     }
   }
   return 0;

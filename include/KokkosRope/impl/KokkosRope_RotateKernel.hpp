@@ -5,113 +5,15 @@
 #ifndef KOKKOSROPE_IMPL_ROTATEKERNEL_HPP
 #define KOKKOSROPE_IMPL_ROTATEKERNEL_HPP
 
-#include <KokkosRope/Blocks.hpp>
-#include <KokkosRope/Layouts.hpp>
+#include <KokkosRope/Params.hpp>
 #include <KokkosRope/impl/KokkosRope_Compat.hpp>
+#include <KokkosRope/impl/KokkosRope_PairRotation.hpp>
+#include <KokkosRope/impl/KokkosRope_TensorAccess.hpp>
 
 #include <cstdint>
 #include <type_traits>
 
 namespace KokkosRope::Impl {
-
-/// Where a token sits: sequence b, index s within it, flat token t.
-struct TokenCoord {
-  std::int64_t b, s, t;
-};
-
-// ---- element access per tensor order ---------------------------------------------------------
-
-template <class Layout>
-struct Access;
-
-template <>
-struct Access<BSHD> {
-  template <class V>
-  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, const TokenCoord& c, int h, int d) {
-    return v(c.b, c.s, h, d);
-  }
-  template <class V> static std::int64_t batch(const V& v) { return v.extent(0); }
-  template <class V> static std::int64_t seq(const V& v) { return v.extent(1); }
-  template <class V> static int heads(const V& v) { return static_cast<int>(v.extent(2)); }
-  template <class V> static int dim(const V& v) { return static_cast<int>(v.extent(3)); }
-};
-
-template <>
-struct Access<BHSD> {
-  template <class V>
-  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, const TokenCoord& c, int h, int d) {
-    return v(c.b, h, c.s, d);
-  }
-  template <class V> static std::int64_t batch(const V& v) { return v.extent(0); }
-  template <class V> static std::int64_t seq(const V& v) { return v.extent(2); }
-  template <class V> static int heads(const V& v) { return static_cast<int>(v.extent(1)); }
-  template <class V> static int dim(const V& v) { return static_cast<int>(v.extent(3)); }
-};
-
-struct PackedAccess {
-  template <class V>
-  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, const TokenCoord& c, int h, int d) {
-    return v(c.t, h, d);
-  }
-  template <class V> static std::int64_t tokens(const V& v) { return v.extent(0); }
-  template <class V> static int heads(const V& v) { return static_cast<int>(v.extent(1)); }
-  template <class V> static int dim(const V& v) { return static_cast<int>(v.extent(2)); }
-};
-template <class Cu>
-struct Access<Packed<Cu>> : PackedAccess {};
-
-// ---- flat token index -> coordinates ---------------------------------------------------------
-
-/// BSHD / BHSD: g = b * S + s.
-struct GridTokens {
-  std::int64_t m_seq;
-  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const {
-    const std::int64_t b = g / m_seq;
-    return {b, g - b * m_seq, g};
-  }
-};
-
-/// Packed, one sequence.
-struct SingleSequenceTokens {
-  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const { return {0, g, g}; }
-};
-
-/// Packed with cu_seqlens: binary search for the sequence holding token g (once per token).
-template <class Cu>
-struct VarlenTokens {
-  Cu m_cu;
-  std::int64_t m_batch;
-  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const {
-    std::int64_t lo = 0, hi = m_batch - 1;  // largest b with cu(b) <= g
-    while (lo < hi) {
-      const std::int64_t mid = (lo + hi + 1) / 2;
-      if (static_cast<std::int64_t>(m_cu(mid)) <= g) lo = mid;
-      else hi = mid - 1;
-    }
-    return {lo, g - static_cast<std::int64_t>(m_cu(lo)), g};
-  }
-};
-
-// ---- coordinates -> position -----------------------------------------------------------------
-
-struct ImplicitPositionMap {
-  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const { return c.s; }
-};
-template <class Offsets>
-struct OffsetPositionMap {
-  Offsets m_offsets;
-  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
-    return static_cast<std::int64_t>(m_offsets(c.b)) + c.s;
-  }
-};
-template <class PositionView>
-struct TokenPositionMap {
-  PositionView m_positions;
-  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
-    if constexpr (PositionView::rank() == 2) return static_cast<std::int64_t>(m_positions(c.b, c.s));
-    else return static_cast<std::int64_t>(m_positions(c.t));
-  }
-};
 
 // ---- the kernel ------------------------------------------------------------------------------
 
@@ -152,12 +54,12 @@ struct RotateKernel {
 
   static std::size_t scratch_bytes(int half) { return scratch_view::shmem_size(2 * half); }
 
-  template <class PairTag, class In, class Out>
+  template <PairStyle Style, class In, class Out>
   KOKKOS_FORCEINLINE_FUNCTION void rotate_pairs(const member_type& member, const In& in, const Out& out,
                                                 const TokenCoord& c, int h, const scratch_view& cs) const {
     const int half = m_half;
     Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, half), [&](const int i) {
-      const int i1 = PairTag::first(i, half), i2 = PairTag::second(i, half);
+      const int i1 = PairIndex<Style>::first(i, half), i2 = PairIndex<Style>::second(i, half);
       Impl::rotate_pair(cs(i), cs(half + i), access::at(in, c, h, i1), access::at(in, c, h, i2),
                         access::at(out, c, h, i1), access::at(out, c, h, i2));
     });
@@ -171,8 +73,10 @@ struct RotateKernel {
       if (static_unit_stride || m_unit_stride) {  // rows of head_dim contiguous elements: pointer loops
         const auto* row_in = &access::at(in, c, h, 0);
         auto* row_out = &access::at(out, c, h, 0);
-        if (m_interleaved) rotate_row_host<Interleaved>(row_in, row_out, cs.data(), cs.data() + half, half);
-        else rotate_row_host<HalfSplit>(row_in, row_out, cs.data(), cs.data() + half, half);
+        if (m_interleaved)
+          rotate_row_host<PairStyle::interleaved>(row_in, row_out, cs.data(), cs.data() + half, half);
+        else
+          rotate_row_host<PairStyle::half_split>(row_in, row_out, cs.data(), cs.data() + half, half);
         if (m_copy_tail)
           for (int d = 2 * half; d < m_head_dim; ++d) row_out[d] = row_in[d];
         return;
@@ -181,12 +85,13 @@ struct RotateKernel {
     // The lane-parallel path: GPUs, and host Views whose head_dim is strided. Not compiled for
     // host kernels over LayoutRight Views, which never take it.
     if constexpr (!(is_host_space_v<ExecutionSpace> && static_unit_stride)) {
-      if (m_interleaved) rotate_pairs<Interleaved>(member, in, out, c, h, cs);
-      else rotate_pairs<HalfSplit>(member, in, out, c, h, cs);
+      if (m_interleaved)
+        rotate_pairs<PairStyle::interleaved>(member, in, out, c, h, cs);
+      else
+        rotate_pairs<PairStyle::half_split>(member, in, out, c, h, cs);
       if (m_copy_tail) {
-        Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, 2 * half, m_head_dim), [&](const int d) {
-          access::at(out, c, h, d) = access::at(in, c, h, d);
-        });
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, 2 * half, m_head_dim),
+                             [&](const int d) { access::at(out, c, h, d) = access::at(in, c, h, d); });
       }
     }
   }
@@ -205,8 +110,10 @@ struct RotateKernel {
     });
     member.team_barrier();
     Kokkos::parallel_for(Kokkos::TeamThreadRange(member, m_q_heads + m_k_heads), [&](const int h) {
-      if (h < m_q_heads) rotate_head(member, m_q_in, m_q_out, c, h, cs);
-      else rotate_head(member, m_k_in, m_k_out, c, h - m_q_heads, cs);
+      if (h < m_q_heads)
+        rotate_head(member, m_q_in, m_q_out, c, h, cs);
+      else
+        rotate_head(member, m_k_in, m_k_out, c, h - m_q_heads, cs);
     });
   }
 };

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+// The checks of a rotation's arguments: at compile time (Views, ranks, accessibility), then on
+// the host (extents), then on the instance (cu_seqlens and positions, by small reductions).
+#ifndef KOKKOSROPE_IMPL_CHECKS_HPP
+#define KOKKOSROPE_IMPL_CHECKS_HPP
+
+#include <KokkosRope/impl/KokkosRope_Compat.hpp>
+#include <KokkosRope/impl/KokkosRope_Error.hpp>
+#include <KokkosRope/impl/KokkosRope_PositionMaps.hpp>
+#include <KokkosRope/impl/KokkosRope_TensorAccess.hpp>
+
+#include <cstdint>
+#include <string>
+#include <type_traits>
+
+namespace KokkosRope::Impl {
+
+/// Compile-time checks shared by every entry point.
+template <class ExecutionSpace, class Layout, class View>
+constexpr void static_check_view() {
+  static_assert(Kokkos::is_execution_space_v<ExecutionSpace>,
+                "KokkosRope::rotate: the first argument must be an execution space instance");
+  static_assert(is_layout_v<Layout>, "KokkosRope::rotate: the layout must be bshd, bhsd or packed(...)");
+  static_assert(Kokkos::is_view_v<View>, "KokkosRope::rotate: q and k must be Kokkos Views");
+  static_assert(View::rank() == Layout::rank,
+                "KokkosRope::rotate: q/k rank must be 4 for bshd/bhsd, 3 for packed layouts");
+  static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename View::memory_space>::accessible,
+                "KokkosRope::rotate: q/k must be accessible from the execution space");
+}
+
+template <class View>
+inline constexpr bool is_mutable_view_v =
+    Kokkos::is_view_v<View> && !std::is_const_v<typename View::value_type>;
+
+/// q and k must agree on everything but the number of heads (grouped-query attention).
+template <class Layout, class A, class B>
+void check_same_tokens(const char* where, const char* a_name, const A& a, const char* b_name, const B& b) {
+  using acc = Access<Layout>;
+  if constexpr (Layout::rank == 4) {
+    if (acc::batch(a) != acc::batch(b) || acc::seq(a) != acc::seq(b))
+      throw_invalid_argument(where, std::string(b_name) + " has batch x seq " +
+                                        std::to_string(acc::batch(b)) + " x " + std::to_string(acc::seq(b)) +
+                                        ", " + a_name + " has " + std::to_string(acc::batch(a)) + " x " +
+                                        std::to_string(acc::seq(a)));
+  } else {
+    if (acc::tokens(a) != acc::tokens(b))
+      throw_invalid_argument(where, std::string(b_name) + " has " + std::to_string(acc::tokens(b)) +
+                                        " tokens, " + a_name + " has " + std::to_string(acc::tokens(a)));
+  }
+  if (acc::dim(a) != acc::dim(b))
+    throw_invalid_argument(where, std::string(b_name) + " head_dim " + std::to_string(acc::dim(b)) +
+                                      " differs from " + a_name + " head_dim " + std::to_string(acc::dim(a)));
+}
+
+template <class Layout, class In, class Out>
+void check_same_shape(const char* where, const char* in_name, const In& in, const char* out_name,
+                      const Out& out) {
+  for (int r = 0; r < Layout::rank; ++r)
+    if (in.extent(r) != out.extent(r))
+      throw_invalid_argument(where, std::string(out_name) + " extent(" + std::to_string(r) +
+                                        ") = " + std::to_string(out.extent(r)) + " differs from " + in_name +
+                                        " extent(" + std::to_string(r) +
+                                        ") = " + std::to_string(in.extent(r)));
+}
+
+// Validation reductions (run on the caller's instance; the result comes back to the host).
+template <class Cu>
+struct CuSeqlensCheck {
+  Cu m_cu;
+  std::int64_t m_batch, m_tokens;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t b, std::int64_t& bad) const {
+    if (b == 0 && m_cu(0) != 0) ++bad;
+    if (b == m_batch && static_cast<std::int64_t>(m_cu(m_batch)) != m_tokens) ++bad;
+    if (b < m_batch && m_cu(b + 1) < m_cu(b)) ++bad;
+  }
+};
+
+template <class Tokens, class Positions>
+struct PositionRange {
+  Tokens m_tokens;
+  Positions m_positions;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t g, std::int64_t& lo, std::int64_t& hi) const {
+    const std::int64_t p = m_positions(m_tokens(g));
+    if (p < lo) lo = p;
+    if (p > hi) hi = p;
+  }
+};
+
+template <class ExecutionSpace, class Tokens, class Positions>
+void check_position_range(const ExecutionSpace& space, const char* where, std::int64_t tokens,
+                          const Tokens& token_map, const Positions& position_map, std::int64_t limit) {
+  std::int64_t lo = 0, hi = 0;
+  const PositionRange<Tokens, Positions> range{token_map, position_map};
+  bool checked = false;
+  if constexpr (is_host_space_v<ExecutionSpace>) {
+    if (tokens <= 4096) {
+      // Decode-sized calls on a host space: a plain loop after waiting for the instance (which
+      // may still be writing the positions) costs a fraction of a parallel reduction's launch.
+      space.fence("KokkosRope::check_positions");
+      lo = hi = position_map(token_map(0));
+      for (std::int64_t g = 0; g < tokens; ++g) range(g, lo, hi);
+      checked = true;
+    }
+  }
+  if (!checked)
+    Kokkos::parallel_reduce(
+        "KokkosRope::check_positions",
+        Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, tokens), range,
+        Kokkos::Min<std::int64_t>(lo), Kokkos::Max<std::int64_t>(hi));
+  if (lo < 0) throw_invalid_argument(where, "position " + std::to_string(lo) + " is negative");
+  if (limit >= 0 && hi >= limit)
+    throw_invalid_argument(where, "position " + std::to_string(hi) + " is past the cos/sin source (" +
+                                      std::to_string(limit) +
+                                      " positions); build the table for more positions");
+}
+
+template <class ExecutionSpace, class Layout, class Tokens, class Positions, class Source>
+void check_positions(const ExecutionSpace& space, const char* where, std::int64_t tokens, std::int64_t seq,
+                     const Tokens& token_map, const Positions& position_map, const Source& source) {
+  const std::int64_t limit = source.position_limit();
+  if constexpr (std::is_same_v<Positions, ImplicitPositionMap> && Layout::rank == 4) {
+    if (limit >= 0 && seq > limit)
+      throw_invalid_argument(where, "sequence length " + std::to_string(seq) +
+                                        " is past the cos/sin source (" + std::to_string(limit) +
+                                        " positions)");
+  } else {
+    check_position_range(space, where, tokens, token_map, position_map, limit);
+  }
+}
+
+/// Finds the first sequence with an odd local length (dual_chunk needs two equal chunks).
+template <class Cu>
+struct OddLengthCheck {
+  Cu m_cu;
+  using first_type = Kokkos::ValLocScalar<std::int64_t, std::int64_t>;
+  KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t b, first_type& first) const {
+    const std::int64_t n = static_cast<std::int64_t>(m_cu(b + 1)) - static_cast<std::int64_t>(m_cu(b));
+    if (n % 2 != 0 && b < first.val) {
+      first.val = b;
+      first.loc = n;
+    }
+  }
+};
+
+}  // namespace KokkosRope::Impl
+
+#endif

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: Apache-2.0
+// The rotation of one pair, and of one unit-stride head row on the host: the arithmetic every
+// kernel and building block shares.
+#ifndef KOKKOSROPE_IMPL_PAIRROTATION_HPP
+#define KOKKOSROPE_IMPL_PAIRROTATION_HPP
+
+#include <KokkosRope/Options.hpp>
+#include <KokkosRope/Params.hpp>
+#include <KokkosRope/impl/KokkosRope_Compat.hpp>
+
+#include <type_traits>
+
+namespace KokkosRope::Impl {
+
+/// The two elements of pair `pair` of a head whose rotary part has `half` pairs.
+template <PairStyle Style>
+struct PairIndex {
+  KOKKOS_FORCEINLINE_FUNCTION static constexpr int first(int pair, int /*half*/) {
+    if constexpr (Style == PairStyle::interleaved)
+      return 2 * pair;
+    else
+      return pair;
+  }
+  KOKKOS_FORCEINLINE_FUNCTION static constexpr int second(int pair, int half) {
+    if constexpr (Style == PairStyle::interleaved)
+      return 2 * pair + 1;
+    else
+      return pair + half;
+  }
+};
+
+/// float arithmetic for float, half and bfloat16; double for double.
+template <class T>
+using compute_t = std::conditional_t<std::is_same_v<std::remove_cv_t<T>, double>, double, float>;
+
+/// (x1, x2) -> (x1 c - x2 s, x2 c + x1 s): HF's q * cos + rotate_half(q) * sin for one pair.
+template <class Acc, class In, class Out>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_pair(const Acc c, const Acc s, const In& x1, const In& x2, Out& y1,
+                                             Out& y2) {
+  using T = std::remove_cv_t<std::remove_reference_t<Out>>;
+  const Acc a = static_cast<Acc>(x1);
+  const Acc b = static_cast<Acc>(x2);
+  y1 = static_cast<T>(a * c - b * s);
+  y2 = static_cast<T>(b * c + a * s);
+}
+
+/// Pair i of a head vector x rotated in place by cos(i), sin(i) (the blocks' element step).
+template <class Pairs, class XView, class CosView, class SinView>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_pair_of_vector(const XView& x, const CosView& cos, const SinView& sin,
+                                                       int i, int half, Direction direction) {
+  using Acc = compute_t<typename XView::value_type>;
+  const Acc s = static_cast<Acc>(sin(i));
+  const int i1 = Pairs::first(i, half), i2 = Pairs::second(i, half);
+  rotate_pair(static_cast<Acc>(cos(i)), direction == Direction::backward ? -s : s, x(i1), x(i2), x(i1),
+              x(i2));
+}
+
+/// Host path of the kernels: one head row with unit stride, through restrict pointers so the
+/// compiler vectorises the pair loop without runtime alias checks (the View-indexed loop
+/// vectorises only partly). `in == out` is the in-place case, a loop of its own since restrict
+/// pointers must not alias; otherwise the rows must not overlap, which the out-of-place entry
+/// points require anyway. (Device-callable so that a GPU build instantiating it for a host space
+/// compiles cleanly; GPUs take the lane-parallel path.)
+template <PairStyle Style, class Acc, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_row_host(const T* in, T* out, const Acc* KOKKOS_RESTRICT c,
+                                                 const Acc* KOKKOS_RESTRICT s, int half) {
+  if constexpr (Style == PairStyle::half_split) {
+    if (in == out) {
+      T* KOKKOS_RESTRICT x1 = out;
+      T* KOKKOS_RESTRICT x2 = out + half;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], x1[i], x2[i], x1[i], x2[i]);
+    } else {
+      const T* KOKKOS_RESTRICT a1 = in;
+      const T* KOKKOS_RESTRICT a2 = in + half;
+      T* KOKKOS_RESTRICT y1 = out;
+      T* KOKKOS_RESTRICT y2 = out + half;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], a1[i], a2[i], y1[i], y2[i]);
+    }
+  } else {
+    if (in == out) {
+      T* KOKKOS_RESTRICT x = out;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], x[2 * i], x[2 * i + 1], x[2 * i], x[2 * i + 1]);
+    } else {
+      const T* KOKKOS_RESTRICT a = in;
+      T* KOKKOS_RESTRICT y = out;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], a[2 * i], a[2 * i + 1], y[2 * i], y[2 * i + 1]);
+    }
+  }
+}
+
+}  // namespace KokkosRope::Impl
+
+#endif

@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: Apache-2.0
+// The maps a rotation kernel applies to each token: flat token index -> (sequence, index in the
+// sequence) for each tensor order, and (sequence, index) -> position for each positions
+// descriptor (Positions.hpp, ContextParallel.hpp).
+#ifndef KOKKOSROPE_IMPL_POSITIONMAPS_HPP
+#define KOKKOSROPE_IMPL_POSITIONMAPS_HPP
+
+#include <KokkosRope/ContextParallel.hpp>
+#include <KokkosRope/Positions.hpp>
+#include <KokkosRope/impl/KokkosRope_Compat.hpp>
+#include <KokkosRope/impl/KokkosRope_ContextParallel.hpp>
+#include <KokkosRope/impl/KokkosRope_TensorAccess.hpp>
+
+#include <cstdint>
+
+namespace KokkosRope::Impl {
+
+/// The positions descriptors a rotation accepts.
+enum class PositionsKind { none, implicit, sequence_offsets, token_positions, context_parallel };
+template <class T>
+inline constexpr PositionsKind positions_kind_v = PositionsKind::none;
+template <>
+inline constexpr PositionsKind positions_kind_v<ImplicitPositions> = PositionsKind::implicit;
+template <class O>
+inline constexpr PositionsKind positions_kind_v<SequenceOffsets<O>> = PositionsKind::sequence_offsets;
+template <class P>
+inline constexpr PositionsKind positions_kind_v<TokenPositions<P>> = PositionsKind::token_positions;
+template <class O>
+inline constexpr PositionsKind positions_kind_v<ContextParallel<O>> = PositionsKind::context_parallel;
+
+// ---- flat token index -> coordinates ---------------------------------------------------------
+
+/// BSHD / BHSD: g = b * S + s.
+struct GridTokens {
+  std::int64_t m_seq;
+  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const {
+    const std::int64_t b = g / m_seq;
+    return {b, g - b * m_seq, g};
+  }
+};
+
+/// Packed, one sequence.
+struct SingleSequenceTokens {
+  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const { return {0, g, g}; }
+};
+
+/// Packed with cu_seqlens: binary search for the sequence holding token g (once per token).
+template <class Cu>
+struct VarlenTokens {
+  Cu m_cu;
+  std::int64_t m_batch;
+  KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const {
+    std::int64_t lo = 0, hi = m_batch - 1;  // largest b with cu(b) <= g
+    while (lo < hi) {
+      const std::int64_t mid = (lo + hi + 1) / 2;
+      if (static_cast<std::int64_t>(m_cu(mid)) <= g)
+        lo = mid;
+      else
+        hi = mid - 1;
+    }
+    return {lo, g - static_cast<std::int64_t>(m_cu(lo)), g};
+  }
+};
+
+// ---- coordinates -> position -----------------------------------------------------------------
+
+/// The first position of sequence b: 0, or offsets(b).
+struct NoOffsets {
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(std::int64_t) const { return 0; }
+};
+template <class Offsets>
+struct ViewOffsets {
+  Offsets m_offsets;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(std::int64_t b) const {
+    return static_cast<std::int64_t>(m_offsets(b));
+  }
+};
+
+struct ImplicitPositionMap {
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const { return c.s; }
+};
+template <class Offsets>
+struct OffsetPositionMap {
+  ViewOffsets<Offsets> m_offsets;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const { return m_offsets(c.b) + c.s; }
+};
+template <class PositionView>
+struct TokenPositionMap {
+  PositionView m_positions;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
+    if constexpr (PositionView::rank() == 2)
+      return static_cast<std::int64_t>(m_positions(c.b, c.s));
+    else
+      return static_cast<std::int64_t>(m_positions(c.t));
+  }
+};
+
+// ---- context parallelism -----------------------------------------------------------------------
+
+/// Local length of every sequence: the same for grid layouts and a single packed sequence.
+struct ConstantLength {
+  std::int64_t m_length;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(std::int64_t) const { return m_length; }
+};
+/// Local length of sequence b from the local cu_seqlens (two loads; the token map has just read
+/// the same entries).
+template <class Cu>
+struct CuSeqlensLength {
+  Cu m_cu;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(std::int64_t b) const {
+    return static_cast<std::int64_t>(m_cu(b + 1)) - static_cast<std::int64_t>(m_cu(b));
+  }
+};
+
+template <class Length, class Offsets>
+struct ContextParallelPositionMap {
+  Length m_length;
+  Offsets m_offsets;
+  std::int64_t m_rank, m_size;
+  bool m_dual_chunk;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
+    return m_offsets(c.b) + context_parallel_position(c.s, m_length(c.b), m_rank, m_size, m_dual_chunk);
+  }
+};
+
+}  // namespace KokkosRope::Impl
+
+#endif
