@@ -121,67 +121,51 @@ def plot(path, ctx, rows, outdir):
                                       ctx.get("host_name", ""))
     variants = [v for v in HEADLINE]
     styles = {"bf16": "-", "f32": "--"}
+
+    def sweep(sel, key, ticks, xlabel, gbps_label, suptitle, name, unity_line):
+        """Plots GB/s and fraction of copy of the headline variants against `key` (seq or batch)."""
+        fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+        for v in variants:
+            for dt in ("bf16", "f32"):
+                pts = sorted((r[key], r) for r in sel if r["variant"] == v and r["dtype"] == dt)
+                if not pts:
+                    continue
+                xs = [p[0] for p in pts]
+                axes[0].plot(xs, [p[1]["GB/s"] for p in pts], styles[dt], marker="o", color=color(v), label="%s %s" % (v, dt))
+                if v != "copy":
+                    axes[1].plot(xs, [p[1]["frac_of_copy"] for p in pts], styles[dt], marker="o",
+                                 color=color(v), label="%s %s" % (v, dt))
+        for ax, yl in zip(axes, (gbps_label, "fraction of copy bandwidth")):
+            ax.set_xscale("log", base=2)
+            ax.set_xticks([t for t, _ in ticks])
+            ax.set_xticklabels([label for _, label in ticks])
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel(yl)
+            ax.grid(True, alpha=0.3)
+        if unity_line:
+            axes[1].axhline(1.0, color="k", lw=0.8)
+        axes[0].legend(fontsize=7, ncol=2)
+        fig.suptitle(suptitle)
+        fig.tight_layout()
+        out = os.path.join(outdir, name)
+        fig.savefig(out, dpi=110)
+        plt.close(fig)
+        written.append(out)
+
     # Prefill: per model, GB/s and fraction of copy against sequence length.
     for model in sorted({r["model"] for r in rows if r["phase"] == "prefill"}):
         sel = [r for r in rows if r["phase"] == "prefill" and r["model"] == model and r["variant"] in variants]
         seqs = sorted({r["seq"] for r in sel})
         if len(seqs) < 2:
             continue
-        fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-        for v in variants:
-            for dt in ("bf16", "f32"):
-                pts = sorted((r["seq"], r) for r in sel if r["variant"] == v and r["dtype"] == dt)
-                if not pts:
-                    continue
-                xs = [p[0] for p in pts]
-                axes[0].plot(xs, [p[1]["GB/s"] for p in pts], styles[dt], marker="o", color=color(v), label="%s %s" % (v, dt))
-                if v != "copy":
-                    axes[1].plot(xs, [p[1]["frac_of_copy"] for p in pts], styles[dt], marker="o",
-                                 color=color(v), label="%s %s" % (v, dt))
-        for ax, yl in zip(axes, ("GB/s (2 x (q + k) bytes / time)", "fraction of copy bandwidth")):
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(seqs)
-            ax.set_xticklabels([human(s) for s in seqs])
-            ax.set_xlabel("sequence length (batch 1)")
-            ax.set_ylabel(yl)
-            ax.grid(True, alpha=0.3)
-        axes[1].axhline(1.0, color="k", lw=0.8)
-        axes[0].legend(fontsize=7, ncol=2)
-        fig.suptitle("RoPE prefill, %s: %s" % (model, title))
-        fig.tight_layout()
-        out = os.path.join(outdir, "%s-prefill-%s.png" % (stem, model))
-        fig.savefig(out, dpi=110)
-        plt.close(fig)
-        written.append(out)
+        sweep(sel, "seq", [(s, human(s)) for s in seqs], "sequence length (batch 1)", "GB/s (2 x (q + k) bytes / time)",
+              "RoPE prefill, %s: %s" % (model, title), "%s-prefill-%s.png" % (stem, model), True)
     # Decode: GB/s and fraction of copy against batch.
     sel = [r for r in rows if r["phase"] == "decode" and r["variant"] in variants]
     batches = sorted({r["batch"] for r in sel})
     if len(batches) >= 2:
-        fig, axes = plt.subplots(1, 2, figsize=(13, 5))
-        for v in variants:
-            for dt in ("bf16", "f32"):
-                pts = sorted((r["batch"], r) for r in sel if r["variant"] == v and r["dtype"] == dt)
-                if not pts:
-                    continue
-                xs = [p[0] for p in pts]
-                axes[0].plot(xs, [p[1]["GB/s"] for p in pts], styles[dt], marker="o", color=color(v), label="%s %s" % (v, dt))
-                if v != "copy":
-                    axes[1].plot(xs, [p[1]["frac_of_copy"] for p in pts], styles[dt], marker="o",
-                                 color=color(v), label="%s %s" % (v, dt))
-        for ax, yl in zip(axes, ("GB/s", "fraction of copy bandwidth")):
-            ax.set_xscale("log", base=2)
-            ax.set_xticks(batches)
-            ax.set_xticklabels([str(b) for b in batches])
-            ax.set_xlabel("batch (one token each, offsets up to 128K)")
-            ax.set_ylabel(yl)
-            ax.grid(True, alpha=0.3)
-        axes[0].legend(fontsize=7, ncol=2)
-        fig.suptitle("RoPE decode, %s: %s" % (sel[0]["model"], title))
-        fig.tight_layout()
-        out = os.path.join(outdir, "%s-decode.png" % stem)
-        fig.savefig(out, dpi=110)
-        plt.close(fig)
-        written.append(out)
+        sweep(sel, "batch", [(b, str(b)) for b in batches], "batch (one token each, offsets up to 128K)", "GB/s",
+              "RoPE decode, %s: %s" % (sel[0]["model"], title), "%s-decode.png" % stem, False)
     # The variant matrix: fraction of copy per variant on its shape.
     matrix = [r for r in rows if r["phase"] == "prefill" and r["variant"] != "copy"]
     counts = {}

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "Reference.hpp"
+#include <KokkosRopeTesting_Reference.hpp>
 
 namespace KokkosRopeTest {
 
@@ -124,19 +124,9 @@ struct RotateHarness {
 
   // Reference output for head vector x of token t.
   void reference(std::int64_t t, const double* x, double* y, const std::vector<double>& inv_freq, double attention) const {
-    const int half = g.rotary_dim / 2;
-    for (int d = 0; d < g.head_dim; ++d) y[d] = x[d];
-    const double sign = direction == KokkosRope::Direction::backward ? -1.0 : 1.0;
-    for (int i = 0; i < half; ++i) {
-      ld c, s;
-      ref_cos_sin(position(t), inv_freq[i], c, s);
-      c *= attention;
-      s *= attention * sign;
-      const int i1 = pair_style == KokkosRope::PairStyle::half_split ? i : 2 * i;
-      const int i2 = pair_style == KokkosRope::PairStyle::half_split ? i + half : 2 * i + 1;
-      y[i1] = double(x[i1] * c - x[i2] * s);
-      y[i2] = double(x[i2] * c + x[i1] * s);
-    }
+    std::vector<KokkosRopeTesting::ld> c, s;
+    KokkosRopeTesting::ref_cos_sin_row(position(t), inv_freq, attention, c, s);
+    KokkosRopeTesting::ref_rotate_row(x, y, g.head_dim, g.rotary_dim, c.data(), s.data(), pair_style, direction);
   }
 
   KokkosRope::Params params() const {

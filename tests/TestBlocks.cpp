@@ -35,7 +35,7 @@ struct UserTeamKernel {
     const int t = m.league_rank();
     for (int h = 0; h < int(x.extent(1)); ++h) {
       auto head = Kokkos::subview(x, t, h, Kokkos::ALL);
-      TeamRotate<PairTag>::invoke(m, head, Kokkos::subview(cos, t, Kokkos::ALL), Kokkos::subview(sin, t, Kokkos::ALL), direction);
+      TeamVectorRotate<PairTag>::invoke(m, head, Kokkos::subview(cos, t, Kokkos::ALL), Kokkos::subview(sin, t, Kokkos::ALL), direction);
       m.team_barrier();
     }
   }

@@ -8,10 +8,10 @@
 #include "ErrorMatchers.hpp"
 
 #include <KokkosRope.hpp>
+#include <KokkosRopeTesting_Fill.hpp>
 
 #include <cstdint>
 #include <cstring>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -47,11 +47,14 @@ Params params(const Shape& s, PairStyle style) {
 
 template <class T>
 std::vector<T> random_tokens(std::int64_t tokens, int heads, int dim, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::vector<T> v(static_cast<std::size_t>(tokens) * heads * dim);
-  for (auto& x : v) x = static_cast<T>(u(rng));
-  return v;
+  return KokkosRopeTesting::fill_values<T>(static_cast<std::size_t>(tokens) * heads * dim, seed);
+}
+
+/// A float table of the shape's half-split rotation with `positions` rows.
+template <class Space>
+Table<typename Space::memory_space, float> half_split_table(const Space& space, const Shape& sh,
+                                                            std::int64_t positions) {
+  return Table<typename Space::memory_space, float>(space, params(sh, PairStyle::half_split), positions);
 }
 
 /// Rotates token-major host tensors q [t][h][d], k [t][h][d] in place through a device View in
@@ -287,11 +290,9 @@ TYPED_TEST(ContextParallelTest, WithSequenceOffsetsMatchesGlobalBitwise) {
 
 // The shard's positions are global: rank 1 of a contiguous split is not the local rotation.
 TYPED_TEST(ContextParallelTest, PositionsAreGlobalNotLocal) {
-  using Space = TypeParam;
-  using Memory = typename Space::memory_space;
-  const Space space;
+  const TypeParam space;
   const Shape sh;
-  const Table<Memory, float> table(space, params(sh, PairStyle::half_split), 64);
+  const auto table = half_split_table(space, sh, 64);
   const std::vector<std::int64_t> cu = {0, 16};
   auto q = random_tokens<float>(16, sh.q_heads, sh.head_dim, 1), k = random_tokens<float>(16, sh.k_heads, sh.head_dim, 2);
   auto q_local = q, k_local = k;
@@ -329,11 +330,10 @@ TYPED_TEST(ContextParallelTest, IndivisibleGlobalLengthNamesTheValues) {
 }
 
 TYPED_TEST(ContextParallelTest, OddLocalLengthForDualChunkNamesTheValues) {
-  using Space = TypeParam;
-  using Memory = typename Space::memory_space;
-  const Space space;
+  using Memory = typename TypeParam::memory_space;
+  const TypeParam space;
   const Shape sh;
-  const Table<Memory, float> table(space, params(sh, PairStyle::half_split), 256);
+  const auto table = half_split_table(space, sh, 256);
   const ContextShard shard(1, 2, ShardLayout::dual_chunk);
   // Grid: 7 tokens per sequence cannot be two chunks.
   Kokkos::View<float****, Memory> q("q", 2, 7, sh.q_heads, sh.head_dim), k("k", 2, 7, sh.k_heads, sh.head_dim);
@@ -355,13 +355,12 @@ TYPED_TEST(ContextParallelTest, OddLocalLengthForDualChunkNamesTheValues) {
 }
 
 TYPED_TEST(ContextParallelTest, GlobalPositionsPastTheTableNameTheValues) {
-  using Space = TypeParam;
-  using Memory = typename Space::memory_space;
-  const Space space;
+  using Memory = typename TypeParam::memory_space;
+  const TypeParam space;
   const Shape sh;
   // 64 positions: a local sequence of 16 tokens fits, but rank 3 of 4 (contiguous) holds 48..63
   // and rank 3 of 8 holds 48..63 too; rank 4 of 8 holds 64..79, past the table.
-  const Table<Memory, float> table(space, params(sh, PairStyle::half_split), 64);
+  const auto table = half_split_table(space, sh, 64);
   Kokkos::View<float****, Memory> q("q", 1, 16, sh.q_heads, sh.head_dim);
   EXPECT_NO_THROW(rotate(space, bshd, q, table, context_parallel(ContextShard(3, 4, ShardLayout::contiguous))));
   KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(4, 8, ShardLayout::contiguous))),

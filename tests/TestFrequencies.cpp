@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Every scaling kind against the long-double formulas of Reference.hpp, over several
+// Every scaling kind against the long-double formulas of KokkosRopeTesting_Reference.hpp, over several
 // configurations each, band edges included.
 #include <KokkosRope/Frequencies.hpp>
 
@@ -7,10 +7,11 @@
 
 #include <cmath>
 
-#include "Reference.hpp"
+#include <KokkosRopeTesting_Models.hpp>
+#include <KokkosRopeTesting_Reference.hpp>
 
 using namespace KokkosRope;
-using KokkosRopeTest::ld;
+using KokkosRopeTesting::ld;
 
 namespace {
 
@@ -42,7 +43,7 @@ const Geometry geometries[] = {{128, 500000.0}, {64, 10000.0}, {96, 1e6}, {80, 1
 TEST(Frequencies, Plain) {
   for (auto g : geometries)
     expect_close(compute_frequencies(make(g.dim, g.theta, NoScaling{})).inv_freq,
-                 KokkosRopeTest::ref_plain(g.theta, g.dim), "plain");
+                 KokkosRopeTesting::ref_plain(g.theta, g.dim), "plain");
   EXPECT_EQ(compute_frequencies(make(64, 10000.0, NoScaling{})).attention_factor, 1.0);
 }
 
@@ -50,14 +51,14 @@ TEST(Frequencies, Linear) {
   for (auto g : geometries)
     for (double factor : {1.0, 2.0, 4.0, 8.5})
       expect_close(compute_frequencies(make(g.dim, g.theta, LinearScaling{factor})).inv_freq,
-                   KokkosRopeTest::ref_linear(g.theta, g.dim, factor), "linear");
+                   KokkosRopeTesting::ref_linear(g.theta, g.dim, factor), "linear");
 }
 
 TEST(Frequencies, StaticNtk) {
   for (auto g : geometries)
     for (double factor : {1.0, 2.0, 8.0}) {
       const auto p = make(g.dim, g.theta, NtkScaling{factor});
-      expect_close(compute_frequencies(p).inv_freq, KokkosRopeTest::ref_ntk(g.theta, g.dim, factor), "ntk");
+      expect_close(compute_frequencies(p).inv_freq, KokkosRopeTesting::ref_ntk(g.theta, g.dim, factor), "ntk");
       EXPECT_NEAR(effective_theta(p) / (g.theta * std::pow(factor, g.dim / (g.dim - 2.0))), 1.0, 1e-15);
     }
 }
@@ -68,11 +69,11 @@ TEST(Frequencies, DynamicNtkFollowsSequenceLength) {
                              std::int64_t(12345), std::int64_t(1) << 21}) {
       const auto p = make(g.dim, g.theta, DynamicNtkScaling{2.0}, 4096);
       expect_close(compute_frequencies(p, seq).inv_freq,
-                   KokkosRopeTest::ref_dynamic(g.theta, g.dim, 2.0, 4096, seq), "dynamic");
+                   KokkosRopeTesting::ref_dynamic(g.theta, g.dim, 2.0, 4096, seq), "dynamic");
     }
   // No sequence length: the reference's initial state, L = max_position_embeddings (no change).
   const auto p = make(64, 10000.0, DynamicNtkScaling{4.0}, 4096);
-  expect_close(compute_frequencies(p).inv_freq, KokkosRopeTest::ref_plain(10000.0, 64), "dynamic initial");
+  expect_close(compute_frequencies(p).inv_freq, KokkosRopeTesting::ref_plain(10000.0, 64), "dynamic initial");
 }
 
 TEST(Frequencies, Llama3AcrossConfigurations) {
@@ -89,7 +90,7 @@ TEST(Frequencies, Llama3AcrossConfigurations) {
   for (const auto& c : cases) {
     Llama3Scaling s{c.factor, c.low, c.high, c.original};
     const auto f = compute_frequencies(make(c.dim, c.theta, s));
-    expect_close(f.inv_freq, KokkosRopeTest::ref_llama3(c.theta, c.dim, c.factor, c.low, c.high, ld(c.original)),
+    expect_close(f.inv_freq, KokkosRopeTesting::ref_llama3(c.theta, c.dim, c.factor, c.low, c.high, ld(c.original)),
                  "llama3");
     EXPECT_EQ(f.attention_factor, 1.0);
   }
@@ -98,10 +99,10 @@ TEST(Frequencies, Llama3AcrossConfigurations) {
 // The worked example of the seed and of Llama 3.1 8B: pairs 0-28 kept, 29-34 blended with
 // effective divisors 1.207 ... 5.257, 35-63 divided by 8.
 TEST(Frequencies, Llama31BandsAndDivisors) {
-  const auto p = make(128, 500000.0, Llama3Scaling{8.0, 1.0, 4.0, 8192});
+  const auto p = KokkosRopeTesting::llama31();
   const auto bands = compute_bands(p);
   const auto scaled = compute_frequencies(p).inv_freq;
-  const auto plain = KokkosRopeTest::ref_plain(500000.0, 128);
+  const auto plain = KokkosRopeTesting::ref_plain(p.theta, p.head_dim);
   const double divisors[] = {1.2075, 1.5534, 2.0263, 2.6945, 3.6843, 5.2573};
   for (int i = 0; i < 64; ++i) {
     const double divisor = double(plain[i]) / scaled[i];
@@ -137,28 +138,29 @@ TEST(Frequencies, Llama3BandEdgesAreContinuous) {
 }
 
 TEST(Frequencies, YarnAcrossConfigurations) {
+  auto yarn = [](double factor, std::int64_t original, double beta_fast, double beta_slow, bool truncate) {
+    YarnScaling s;
+    s.factor = factor;
+    s.original_max_position_embeddings = original;
+    s.beta_fast = beta_fast;
+    s.beta_slow = beta_slow;
+    s.truncate = truncate;
+    return s;
+  };
   struct Case {
     int dim;
-    double theta, factor;
-    std::int64_t original;
-    double beta_fast, beta_slow;
-    bool truncate;
-  };
-  const Case cases[] = {{64, 150000.0, 32.0, 4096, 32, 1, false},   // GPT-OSS
-                        {128, 1e6, 4.0, 32768, 32, 1, true},        // Qwen 2.5
-                        {128, 500000.0, 16.0, 8192, 32, 1, true},   // Llama-like
-                        {128, 10000.0, 8.0, 4096, 64, 2, true},
-                        {96, 10000.0, 2.0, 2048, 32, 1, false}};
-  for (const auto& c : cases) {
+    double theta;
     YarnScaling s;
-    s.factor = c.factor;
-    s.original_max_position_embeddings = c.original;
-    s.beta_fast = c.beta_fast;
-    s.beta_slow = c.beta_slow;
-    s.truncate = c.truncate;
-    const auto p = make(c.dim, c.theta, s);
-    const auto ref = KokkosRopeTest::ref_yarn(c.theta, c.dim, c.factor, ld(c.original), c.beta_fast, c.beta_slow,
-                                              c.truncate);
+  };
+  const Case cases[] = {{64, 150000.0, yarn(32.0, 4096, 32, 1, false)},   // GPT-OSS
+                        {128, 1e6, yarn(4.0, 32768, 32, 1, true)},        // Qwen 2.5
+                        {128, 500000.0, yarn(16.0, 8192, 32, 1, true)},   // Llama-like
+                        {128, 10000.0, yarn(8.0, 4096, 64, 2, true)},
+                        {96, 10000.0, yarn(2.0, 2048, 32, 1, false)}};
+  for (const auto& [dim, theta, s] : cases) {
+    const auto p = make(dim, theta, s);
+    const auto ref = KokkosRopeTesting::ref_yarn(theta, dim, s.factor, ld(*s.original_max_position_embeddings),
+                                                 s.beta_fast, s.beta_slow, s.truncate);
     const auto f = compute_frequencies(p);
     expect_close(f.inv_freq, ref.inv_freq, "yarn");
     EXPECT_NEAR(f.attention_factor, double(ref.attention), 1e-15);
@@ -210,8 +212,8 @@ TEST(Frequencies, LongRopeSwitchesAtOriginalContext) {
     }
     s.original_max_position_embeddings = 4096;
     const auto p = make(dim, 10000.0, s, 131072);
-    const auto short_ref = KokkosRopeTest::ref_longrope(10000.0, dim, s.short_factor);
-    const auto long_ref = KokkosRopeTest::ref_longrope(10000.0, dim, s.long_factor);
+    const auto short_ref = KokkosRopeTesting::ref_longrope(10000.0, dim, s.short_factor);
+    const auto long_ref = KokkosRopeTesting::ref_longrope(10000.0, dim, s.long_factor);
     expect_close(compute_frequencies(p).inv_freq, short_ref, "longrope initial");
     expect_close(compute_frequencies(p, 4096).inv_freq, short_ref, "longrope at original");
     expect_close(compute_frequencies(p, 4097).inv_freq, long_ref, "longrope past original");
@@ -228,7 +230,7 @@ TEST(Frequencies, PartialRotaryUsesRotaryDim) {
   Params p = make(96, 10000.0, NoScaling{});
   p.set_partial_rotary_factor(0.25);
   EXPECT_EQ(p.rotary_dim, 24);
-  expect_close(compute_frequencies(p).inv_freq, KokkosRopeTest::ref_plain(10000.0, 24), "partial");
+  expect_close(compute_frequencies(p).inv_freq, KokkosRopeTesting::ref_plain(10000.0, 24), "partial");
 }
 
 // The float32 replay agrees with the double formulas to float precision.

@@ -14,6 +14,8 @@ namespace {
 std::string config_path(const std::string& name) {
   return std::string(KOKKOSROPE_TEST_DATA_DIR) + "/configs/" + name + ".json";
 }
+// The valid start of a config; a test appends its own keys and the closing brace.
+const std::string head = R"({"head_dim": 64, "max_position_embeddings": 4096, )";
 }  // namespace
 
 TEST(HfConfig, Llama31) {
@@ -100,21 +102,15 @@ TEST(HfConfig, Malformed) {
                             "key 'head_dim' must be a number, got string");
   KOKKOSROPE_EXPECT_INVALID(parse_hf_config(R"({"head_dim": 64.5, "max_position_embeddings": 4096})"),
                             "key 'head_dim' must be an integer");
-  KOKKOSROPE_EXPECT_INVALID(parse_hf_config(R"({"head_dim": 64, "max_position_embeddings": 4096, "rope_theta": true})"),
-                            "key 'rope_theta' must be a number, got boolean");
-  KOKKOSROPE_EXPECT_INVALID(parse_hf_config(R"({"head_dim": 64, "max_position_embeddings": 4096, "rope_theta": -1})"),
-                            "invalid theta = -1");
+  KOKKOSROPE_EXPECT_INVALID(parse_hf_config(head + R"("rope_theta": true})"), "key 'rope_theta' must be a number, got boolean");
+  KOKKOSROPE_EXPECT_INVALID(parse_hf_config(head + R"("rope_theta": -1})"), "invalid theta = -1");
   KOKKOSROPE_EXPECT_INVALID(parse_hf_config(R"({"head_dim": 63, "max_position_embeddings": 4096})"),
                             "invalid rotary_dim = 63: must be even");
-  KOKKOSROPE_EXPECT_INVALID(
-      parse_hf_config(R"({"head_dim": 64, "max_position_embeddings": 4096, "partial_rotary_factor": 2})"),
-      "key 'partial_rotary_factor' must be in (0, 1]");
-  KOKKOSROPE_EXPECT_INVALID(parse_hf_config(R"({"head_dim": 64, "max_position_embeddings": 4096, "rope_scaling": 3})"),
-                            "key 'rope_scaling' must be an object or null");
+  KOKKOSROPE_EXPECT_INVALID(parse_hf_config(head + R"("partial_rotary_factor": 2})"), "key 'partial_rotary_factor' must be in (0, 1]");
+  KOKKOSROPE_EXPECT_INVALID(parse_hf_config(head + R"("rope_scaling": 3})"), "key 'rope_scaling' must be an object or null");
 }
 
 TEST(HfConfig, ScalingBlocks) {
-  const std::string head = R"({"head_dim": 64, "max_position_embeddings": 4096, )";
   KOKKOSROPE_EXPECT_INVALID(parse_hf_config(head + R"("rope_scaling": {"factor": 2}})"),
                             "key 'rope_scaling.rope_type' is required");
   KOKKOSROPE_EXPECT_INVALID(parse_hf_config(head + R"("rope_scaling": {"rope_type": "magic", "factor": 2}})"),

@@ -8,15 +8,15 @@
 #include <limits>
 
 #include "ErrorMatchers.hpp"
+#include <KokkosRopeTesting_Models.hpp>
 
 using namespace KokkosRope;
 
 namespace {
+// Llama 3.1's geometry without its scaling.
 Params base() {
-  Params p;
-  p.head_dim = p.rotary_dim = 128;
-  p.theta = 500000.0;
-  p.max_position_embeddings = 131072;
+  Params p = KokkosRopeTesting::llama31();
+  p.scaling = NoScaling{};
   return p;
 }
 Params with(Scaling s) {
@@ -87,27 +87,22 @@ TEST(Params, Llama3BandFactors) {
 }
 
 TEST(Params, Yarn) {
-  YarnScaling y;
-  y.factor = 4;
-  y.beta_fast = 1;
-  y.beta_slow = 32;
-  KOKKOSROPE_EXPECT_INVALID(with(y).validate(), "yarn.beta_fast = 1: must be >= beta_slow");
-  y = YarnScaling{};
-  y.factor = 4;
-  y.beta_slow = 0;
-  KOKKOSROPE_EXPECT_INVALID(with(y).validate(), "yarn.beta_slow = 0: must be > 0");
-  y = YarnScaling{};
-  y.factor = 4;
-  y.original_max_position_embeddings = -5;
-  KOKKOSROPE_EXPECT_INVALID(with(y).validate(), "yarn.original_max_position_embeddings = -5");
-  y = YarnScaling{};
-  y.factor = 4;
-  y.attention_factor = 0;
-  KOKKOSROPE_EXPECT_INVALID(with(y).validate(), "yarn.attention_factor = 0");
-  y = YarnScaling{};
-  y.factor = 4;
-  y.mscale = not_a_number;
-  KOKKOSROPE_EXPECT_INVALID(with(y).validate(), "yarn.mscale = nan");
+  // A valid YaRN block (factor 4) with one field made invalid by `spoil`.
+  auto yarn_with = [](auto spoil) {
+    YarnScaling y;
+    y.factor = 4;
+    spoil(y);
+    return with(y);
+  };
+  KOKKOSROPE_EXPECT_INVALID(yarn_with([](YarnScaling& y) { y.beta_fast = 1; y.beta_slow = 32; }).validate(),
+                            "yarn.beta_fast = 1: must be >= beta_slow");
+  KOKKOSROPE_EXPECT_INVALID(yarn_with([](YarnScaling& y) { y.beta_slow = 0; }).validate(),
+                            "yarn.beta_slow = 0: must be > 0");
+  KOKKOSROPE_EXPECT_INVALID(yarn_with([](YarnScaling& y) { y.original_max_position_embeddings = -5; }).validate(),
+                            "yarn.original_max_position_embeddings = -5");
+  KOKKOSROPE_EXPECT_INVALID(yarn_with([](YarnScaling& y) { y.attention_factor = 0; }).validate(),
+                            "yarn.attention_factor = 0");
+  KOKKOSROPE_EXPECT_INVALID(yarn_with([](YarnScaling& y) { y.mscale = not_a_number; }).validate(), "yarn.mscale = nan");
 }
 
 TEST(Params, LongRopeLists) {

@@ -8,6 +8,8 @@
 #include "ErrorMatchers.hpp"
 
 #include <KokkosRope.hpp>
+#include <KokkosRopeTesting_Fill.hpp>
+#include <KokkosRopeTesting_Models.hpp>
 
 #include <random>
 
@@ -15,14 +17,10 @@ using namespace KokkosRope;
 
 namespace {
 
+// Deterministic values in [-1, 1) on the test's instance.
 template <class View>
 void fill_random(const View& v, std::uint64_t seed) {
-  auto h = Kokkos::create_mirror_view(v);
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  auto* p = h.data();
-  for (std::size_t i = 0; i < h.span(); ++i) p[i] = static_cast<typename View::value_type>(u(rng));
-  Kokkos::deep_copy(v, h);
+  KokkosRopeTesting::fill(typename View::execution_space(), v, seed);
 }
 
 template <class View>
@@ -30,14 +28,17 @@ auto to_host(const View& v) {
   return Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), v);
 }
 
+// Llama 3.1's rotary embedding at another head size.
 Params llama(int head_dim, PairStyle style = PairStyle::half_split) {
-  Params p;
+  Params p = KokkosRopeTesting::llama31(style);
   p.head_dim = p.rotary_dim = head_dim;
-  p.theta = 500000.0;
-  p.pair_style = style;
-  p.max_position_embeddings = 131072;
-  p.scaling = Llama3Scaling{8.0, 1.0, 4.0, 8192};
   return p;
+}
+
+// A float table of llama(head_dim) with `positions` rows.
+template <class Space>
+Table<typename Space::memory_space> llama_table(const Space& space, int head_dim, std::int64_t positions) {
+  return Table<typename Space::memory_space>(space, llama(head_dim), positions);
 }
 
 }  // namespace
@@ -166,11 +167,9 @@ TYPED_TEST(RotateProperties, InPlaceEqualsOutOfPlaceBitwise) {
 }
 
 TYPED_TEST(RotateProperties, GroupedQueryEqualsPerHead) {
-  using Space = TypeParam;
-  using Memory = typename Space::memory_space;
-  const Space space;
-  const auto p = llama(64);
-  Table<Memory> table(space, p, 32);
+  using Memory = typename TypeParam::memory_space;
+  const TypeParam space;
+  const auto table = llama_table(space, 64, 32);
   Kokkos::View<float****, Memory> q("q", 1, 32, 8, 64), k("k", 1, 32, 1, 64), q1("q1", 1, 32, 8, 64), k1("k1", 1, 32, 1, 64);
   fill_random(q, 8), fill_random(k, 9);
   Kokkos::deep_copy(q1, q), Kokkos::deep_copy(k1, k);
@@ -229,11 +228,9 @@ TYPED_TEST(RotateProperties, DecodeAtTableEnd) {
 }
 
 TYPED_TEST(RotateProperties, EmptyBatchIsANoOp) {
-  using Space = TypeParam;
-  using Memory = typename Space::memory_space;
-  const Space space;
-  const auto p = llama(64);
-  Table<Memory> table(space, p, 16);
+  using Memory = typename TypeParam::memory_space;
+  const TypeParam space;
+  const auto table = llama_table(space, 64, 16);
   Kokkos::View<float****, Memory> q("q", 0, 16, 4, 64), k("k", 0, 16, 1, 64);
   EXPECT_NO_THROW(rotate(space, bshd, q, k, table));
   Kokkos::View<float***, Memory> t("t", 0, 4, 64);
@@ -243,11 +240,9 @@ TYPED_TEST(RotateProperties, EmptyBatchIsANoOp) {
 
 // Bad shapes and positions: a clear error before any kernel, the tensors unchanged.
 TYPED_TEST(RotateProperties, BadInputIsRejectedAndNothingWritten) {
-  using Space = TypeParam;
-  using Memory = typename Space::memory_space;
-  const Space space;
-  const auto p = llama(64);
-  Table<Memory> table(space, p, 16);
+  using Memory = typename TypeParam::memory_space;
+  const TypeParam space;
+  const auto table = llama_table(space, 64, 16);
   Kokkos::View<float****, Memory> q("q", 2, 8, 4, 64), k("k", 2, 8, 1, 64);
   Kokkos::deep_copy(q, 0.25f), Kokkos::deep_copy(k, 0.25f);
   auto untouched = [&] {

@@ -12,10 +12,11 @@
 #include <cstdio>
 
 #include "ErrorMatchers.hpp"
-#include "Reference.hpp"
+#include <KokkosRopeTesting_Models.hpp>
+#include <KokkosRopeTesting_Reference.hpp>
 
 using namespace KokkosRope;
-using KokkosRopeTest::ld;
+using KokkosRopeTesting::ld;
 
 namespace {
 
@@ -74,7 +75,7 @@ TYPED_TEST(TableAccuracy, AccurateModeWithin1e6UpTo2pow21) {
     for (std::size_t t = 0; t < positions.size(); ++t)
       for (std::size_t i = 0; i < exact.inv_freq.size(); ++i) {
         ld c, s;
-        KokkosRopeTest::ref_cos_sin(positions[t], exact.inv_freq[i], c, s);
+        KokkosRopeTesting::ref_cos_sin(positions[t], exact.inv_freq[i], c, s);
         c *= exact.attention_factor;
         s *= exact.attention_factor;
         auto err = [&](double gc, double gs) {
@@ -103,11 +104,8 @@ TYPED_TEST(TableAccuracy, FullTableOf2pow21Positions) {
   using Space = TypeParam;
   using Memory = typename Space::memory_space;
   const Space space;
-  Params p;
+  Params p = KokkosRopeTesting::llama31();
   p.head_dim = p.rotary_dim = 16;
-  p.theta = 500000.0;
-  p.max_position_embeddings = 131072;
-  p.scaling = Llama3Scaling{8.0, 1.0, 4.0, 8192};
   const std::int64_t n = std::int64_t(1) << 21;
   const auto exact = compute_frequencies(p);
   Table<Memory, float> table(space, p, n);
@@ -120,7 +118,7 @@ TYPED_TEST(TableAccuracy, FullTableOf2pow21Positions) {
   for (std::int64_t pos = 0; pos < n; pos += (pos < 4096 ? 1 : 4099)) {
     for (int i = 0; i < 8; ++i) {
       ld c, s;
-      KokkosRopeTest::ref_cos_sin(pos, exact.inv_freq[i], c, s);
+      KokkosRopeTesting::ref_cos_sin(pos, exact.inv_freq[i], c, s);
       worst = std::max({worst, std::fabs(double(cos(pos, i) - c)), std::fabs(double(sin(pos, i) - s))});
       worst64 = std::max({worst64, std::fabs(double(cos64(pos, i) - c)), std::fabs(double(sin64(pos, i) - s))});
     }
@@ -134,14 +132,7 @@ TYPED_TEST(TableAccuracy, FullTableOf2pow21Positions) {
 TYPED_TEST(TableAccuracy, AttentionFactorIsFoldedIn) {
   using Space = TypeParam;
   const Space space;
-  Params p;
-  p.head_dim = p.rotary_dim = 64;
-  p.theta = 150000.0;
-  YarnScaling y;
-  y.factor = 32.0;
-  y.original_max_position_embeddings = 4096;
-  y.truncate = false;
-  p.scaling = y;
+  const Params p = KokkosRopeTesting::gpt_oss();
   Table<typename Space::memory_space> table(space, p, 4, Precision::accurate);
   auto cos = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), table.cos());
   EXPECT_NEAR(table.attention_factor(), 0.1 * std::log(32.0) + 1.0, 1e-15);

@@ -5,7 +5,8 @@
 // determinism.cmake compares the hash across thread counts.
 #include <KokkosRope.hpp>
 
-#include "Fill.hpp"
+#include <KokkosRopeTesting_Fill.hpp>
+#include <KokkosRopeTesting_Models.hpp>
 
 #include <cstdint>
 #include <cstdio>
@@ -30,16 +31,12 @@ std::uint64_t hash_view(std::uint64_t h, const View& v) {
 
 template <class View>
 void fill(const View& v, std::uint64_t seed) {
-  KokkosRopeTest::fill(Space(), v, seed);
+  KokkosRopeTesting::fill(Space(), v, seed);
 }
 
 KokkosRope::Params llama(KokkosRope::PairStyle pair, int rotary_dim) {
-  KokkosRope::Params p;
-  p.head_dim = 128;
+  KokkosRope::Params p = KokkosRopeTesting::llama31(pair);
   p.rotary_dim = rotary_dim;
-  p.theta = 500000.0;
-  p.pair_style = pair;
-  p.scaling = KokkosRope::Llama3Scaling{8.0, 1.0, 4.0, 8192};
   return p;
 }
 

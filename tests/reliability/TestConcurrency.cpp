@@ -5,7 +5,8 @@
 
 #include <KokkosRope.hpp>
 
-#include "Fill.hpp"
+#include <KokkosRopeTesting_Fill.hpp>
+#include <KokkosRopeTesting_Models.hpp>
 
 #include <cstdint>
 #include <cstring>
@@ -14,7 +15,7 @@
 
 namespace {
 
-using KokkosRopeTest::fill;
+using KokkosRopeTesting::fill;
 
 template <class View>
 std::vector<unsigned char> bytes(const View& v) {
@@ -50,9 +51,7 @@ struct Jobs {
     h_cu(0) = 0, h_cu(1) = 500, h_cu(2) = 501, h_cu(3) = 1200;
     Kokkos::deep_copy(space, cu, h_cu);
     space.fence();
-    pa.head_dim = pa.rotary_dim = 128;
-    pa.theta = 500000.0;
-    pa.scaling = KokkosRope::Llama3Scaling{};
+    pa = KokkosRopeTesting::llama31();
     pb.head_dim = 64;
     pb.rotary_dim = 32;
     pb.pair_style = KokkosRope::PairStyle::interleaved;

@@ -6,6 +6,7 @@
 #include "TestCategory.hpp"
 
 #include <KokkosRope.hpp>
+#include <KokkosRopeTesting_Models.hpp>
 
 #include <cmath>
 #include <cstdint>
@@ -49,10 +50,8 @@ KOKKOSROPE_TYPED_TEST_SUITE(Large);
 TYPED_TEST(Large, RotatesMoreThan2To31Bfloat16ElementsInPlace) {
   using Memory = typename TypeParam::memory_space;
   const TypeParam space;
-  KokkosRope::Params p;
+  KokkosRope::Params p = KokkosRopeTesting::llama31();
   p.head_dim = p.rotary_dim = kDim;
-  p.theta = 500000.0;
-  p.scaling = KokkosRope::Llama3Scaling{8.0, 1.0, 4.0, 8192};
   const KokkosRope::Frequencies f = KokkosRope::compute_frequencies(p);
 
   KokkosRope::Table<Memory, float> table(space, p, kSeq, KokkosRope::Precision::accurate);

@@ -11,6 +11,8 @@
 #include "Common.hpp"
 
 #include <KokkosRope/Version.hpp>
+#include <KokkosRopeTesting_Models.hpp>
+#include <KokkosRopeTesting_Reference.hpp>
 #include <Kokkos_Core.hpp>
 
 #include <nlohmann/json.hpp>
@@ -43,165 +45,78 @@ struct Case {
   enum { implicit, offset, random } pos = random;
   std::int64_t pos_arg = 131072;  // offset, or exclusive bound of random positions
   std::vector<std::int64_t> cu;   // thd: sequence boundaries (tokens = cu.back())
+
+  // Setters that read as the case's name does (make_cases is a table of them).
+  Case(std::string n, Params p) : name(std::move(n)), params(std::move(p)) {}
+  Case& in(Layout l) { layout = l; return *this; }
+  Case& packed(std::vector<std::int64_t> cu_seqlens) { layout = Layout::thd; cu = std::move(cu_seqlens); return *this; }
+  Case& as(DType d) { dtype = d; return *this; }
+  Case& hf() { precision = Precision::hf_compatible; return *this; }
+  Case& inverse() { backward = true; return *this; }
+  Case& heads(std::int64_t q, std::int64_t k) { hq = q, hk = k; return *this; }
+  Case& at_offset(std::int64_t o) { pos = offset, pos_arg = o; return *this; }
+  Case& implicit_positions() { pos = implicit; return *this; }
+  Case& positions_below(std::int64_t bound) { pos = random, pos_arg = bound; return *this; }
+  Case& for_seq_len(std::int64_t n) { seq_len = n; return *this; }
 };
 
-Params llama31() {
-  Params p;
-  p.head_dim = p.rotary_dim = 128;
-  p.theta = 500000.0;
-  p.max_position_embeddings = 131072;
-  p.scaling = Llama3Scaling{8.0, 1.0, 4.0, 8192};
-  return p;
-}
-Params gpt_oss() {
-  Params p;
-  p.head_dim = p.rotary_dim = 64;
-  p.theta = 150000.0;
-  p.max_position_embeddings = 131072;
-  YarnScaling y;
-  y.factor = 32.0;
-  y.original_max_position_embeddings = 4096;
-  y.truncate = false;
-  p.scaling = y;
-  return p;
-}
-Params plain(int head_dim, int rotary_dim, double theta, std::int64_t max_pos, Scaling scaling) {
+using KokkosRopeTesting::gpt_oss;
+using KokkosRopeTesting::llama31;
+
+Params plain(int head_dim, int rotary_dim, double theta, std::int64_t max_pos, Scaling scaling,
+             PairStyle pair = PairStyle::half_split) {
   Params p;
   p.head_dim = head_dim;
   p.rotary_dim = rotary_dim;
   p.theta = theta;
   p.max_position_embeddings = max_pos;
   p.scaling = std::move(scaling);
+  p.pair_style = pair;
   return p;
 }
 
+YarnScaling yarn(double factor, std::int64_t original) {
+  YarnScaling y;
+  y.factor = factor;
+  y.original_max_position_embeddings = original;
+  return y;
+}
+
+// Phi-3-like: 48 short and long factors over an original 4096 positions.
+LongRopeScaling longrope() {
+  LongRopeScaling lr;
+  for (int i = 0; i < 48; ++i) {
+    lr.short_factor.push_back(1.0 + 0.01 * i);
+    lr.long_factor.push_back(1.0 + 0.5 * i);
+  }
+  lr.original_max_position_embeddings = 4096;
+  return lr;
+}
+
 std::vector<Case> make_cases() {
-  std::vector<Case> cases;
-  auto add = [&](Case c) { cases.push_back(std::move(c)); return &cases.back(); };
-  Case c;
-
-  c = {};
-  c.name = "llama3-bshd-f32-accurate";
-  c.params = llama31();
-  add(c);
-
-  c = {};
-  c.name = "llama3-bhsd-f32-hf-offset";
-  c.params = llama31();
-  c.layout = Layout::bhsd;
-  c.precision = Precision::hf_compatible;
-  c.pos = Case::offset;
-  c.pos_arg = 131000;
-  add(c);
-
-  c = {};
-  c.name = "llama3-thd-bf16-backward-mqa";
-  c.params = llama31();
-  c.layout = Layout::thd;
-  c.dtype = DType::bf16;
-  c.backward = true;
-  c.hq = 4, c.hk = 1;
-  c.pos = Case::implicit;
-  c.cu = {0, 3, 11, 12};
-  add(c);
-
-  c = {};
-  c.name = "gptoss-yarn-bshd-f16-backward";
-  c.params = gpt_oss();
-  c.dtype = DType::f16;
-  c.backward = true;
-  add(c);
-
-  c = {};
-  c.name = "qwen-yarn-thd-f32-hf-interleaved";
-  {
-    YarnScaling y;
-    y.factor = 4.0;
-    y.original_max_position_embeddings = 32768;
-    c.params = plain(128, 128, 1e6, 32768, y);
-  }
-  c.params.pair_style = PairStyle::interleaved;
-  c.layout = Layout::thd;
-  c.precision = Precision::hf_compatible;
-  c.cu = {0, 5, 5, 14};
-  add(c);
-
-  c = {};
-  c.name = "neox-partial-bshd-f64";
-  c.params = plain(80, 20, 10000.0, 2048, NoScaling{});
-  c.dtype = DType::f64;
-  c.pos_arg = 2048;
-  add(c);
-
-  c = {};
-  c.name = "linear-bhsd-f64-hf-backward";
-  c.params = plain(64, 64, 10000.0, 4096, LinearScaling{4.0});
-  c.layout = Layout::bhsd;
-  c.dtype = DType::f64;
-  c.precision = Precision::hf_compatible;
-  c.backward = true;
-  c.pos_arg = 16384;
-  add(c);
-
-  c = {};
-  c.name = "ntk-bshd-f16-hf-offset";
-  c.params = plain(128, 128, 10000.0, 4096, NtkScaling{8.0});
-  c.dtype = DType::f16;
-  c.precision = Precision::hf_compatible;
-  c.pos = Case::offset;
-  c.pos_arg = 30000;
-  add(c);
-
-  c = {};
-  c.name = "dynamic-bshd-f32-seq8192";
-  c.params = plain(64, 64, 10000.0, 2048, DynamicNtkScaling{4.0});
-  c.seq_len = 8192;
-  c.pos_arg = 8192;
-  add(c);
-
-  c = {};
-  c.name = "longrope-thd-f32-long";
-  {
-    LongRopeScaling lr;
-    for (int i = 0; i < 48; ++i) {
-      lr.short_factor.push_back(1.0 + 0.01 * i);
-      lr.long_factor.push_back(1.0 + 0.5 * i);
-    }
-    lr.original_max_position_embeddings = 4096;
-    c.params = plain(96, 96, 10000.0, 131072, lr);
-  }
-  c.seq_len = 131072;
-  c.layout = Layout::thd;
-  c.hq = 3, c.hk = 3;
-  c.cu = {0, 7, 16};
-  add(c);
-
-  c = {};
-  c.name = "gptj-interleaved-partial-bshd-f64";
-  c.params = plain(256, 64, 10000.0, 2048, NoScaling{});
-  c.params.pair_style = PairStyle::interleaved;
-  c.dtype = DType::f64;
-  c.pos_arg = 2048;
-  c.hq = 2, c.hk = 2;
-  add(c);
-
-  c = {};
-  c.name = "llama3-bshd-bf16-hf-backward-gqa";
-  c.params = llama31();
-  c.dtype = DType::bf16;
-  c.precision = Precision::hf_compatible;
-  c.backward = true;
-  c.hq = 8, c.hk = 1;
-  add(c);
-
-  c = {};
-  c.name = "gptoss-yarn-bhsd-f32-q-only";
-  c.params = gpt_oss();
-  c.layout = Layout::bhsd;
-  c.hq = 3, c.hk = 0;
-  add(c);
-
-  return cases;
+  const auto interleaved = PairStyle::interleaved;
+  return {
+      Case("llama3-bshd-f32-accurate", llama31()),
+      Case("llama3-bhsd-f32-hf-offset", llama31()).in(Layout::bhsd).hf().at_offset(131000),
+      Case("llama3-thd-bf16-backward-mqa", llama31()).packed({0, 3, 11, 12}).as(DType::bf16).inverse().heads(4, 1)
+          .implicit_positions(),
+      Case("gptoss-yarn-bshd-f16-backward", gpt_oss()).as(DType::f16).inverse(),
+      Case("qwen-yarn-thd-f32-hf-interleaved", plain(128, 128, 1e6, 32768, yarn(4.0, 32768), interleaved))
+          .packed({0, 5, 5, 14}).hf(),
+      Case("neox-partial-bshd-f64", plain(80, 20, 10000.0, 2048, NoScaling{})).as(DType::f64).positions_below(2048),
+      Case("linear-bhsd-f64-hf-backward", plain(64, 64, 10000.0, 4096, LinearScaling{4.0})).in(Layout::bhsd)
+          .as(DType::f64).hf().inverse().positions_below(16384),
+      Case("ntk-bshd-f16-hf-offset", plain(128, 128, 10000.0, 4096, NtkScaling{8.0})).as(DType::f16).hf()
+          .at_offset(30000),
+      Case("dynamic-bshd-f32-seq8192", plain(64, 64, 10000.0, 2048, DynamicNtkScaling{4.0})).for_seq_len(8192)
+          .positions_below(8192),
+      Case("longrope-thd-f32-long", plain(96, 96, 10000.0, 131072, longrope())).for_seq_len(131072)
+          .packed({0, 7, 16}).heads(3, 3),
+      Case("gptj-interleaved-partial-bshd-f64", plain(256, 64, 10000.0, 2048, NoScaling{}, interleaved))
+          .as(DType::f64).positions_below(2048).heads(2, 2),
+      Case("llama3-bshd-bf16-hf-backward-gqa", llama31()).as(DType::bf16).hf().inverse().heads(8, 1),
+      Case("gptoss-yarn-bhsd-f32-q-only", gpt_oss()).in(Layout::bhsd).heads(3, 0),
+  };
 }
 
 std::vector<std::int64_t> shape_of(const Case& c, std::int64_t heads) {
@@ -230,7 +145,8 @@ std::int64_t flat(const Case& c, std::int64_t heads, std::int64_t t, std::int64_
   return 0;
 }
 
-// Independent reference: long double arithmetic on the angle each precision mode defines.
+// Independent reference: the cos/sin of the angle each precision mode defines, in long double,
+// and tests/common's reference rotation of each head row.
 void reference(const Case& c, const std::vector<std::int64_t>& positions, std::int64_t heads,
                const std::vector<double>& in, std::vector<double>& out) {
   out = in;
@@ -238,11 +154,11 @@ void reference(const Case& c, const std::vector<std::int64_t>& positions, std::i
   const int half = c.params.rotary_dim / 2;
   const Frequencies f = compute_frequencies(c.params, c.seq_len);
   const FrequenciesF32 f32 = compute_hf_frequencies(c.params, c.seq_len);
-  const bool interleaved = c.params.pair_style == PairStyle::interleaved;
+  const Direction direction = c.backward ? Direction::backward : Direction::forward;
+  std::vector<long double> cs(half), sn(half);
   for (std::int64_t t = 0; t < num_tokens(c); ++t) {
     const std::int64_t p = positions[t];
     for (int i = 0; i < half; ++i) {
-      long double cs, sn;
       if (c.precision == Precision::accurate) {
         // The exact angle for the double frequency, as the mode promises: formed and reduced in
         // __float128 (113 bits hold p * inv_freq exactly), then long-double trigonometry.
@@ -252,21 +168,18 @@ void reference(const Case& c, const std::vector<std::int64_t>& positions, std::i
         const __float128 turns = static_cast<__float128>(
             std::llround(static_cast<long double>(angle / two_pi)));
         const long double reduced = static_cast<long double>(angle - turns * two_pi);
-        cs = std::cos(reduced) * f.attention_factor;
-        sn = std::sin(reduced) * f.attention_factor;
+        cs[i] = std::cos(reduced) * f.attention_factor;
+        sn[i] = std::sin(reduced) * f.attention_factor;
       } else {
         const float angle = static_cast<float>(p) * f32.inv_freq[i];  // the reference framework's float angle
-        cs = std::cos(static_cast<long double>(angle)) * f32.attention_factor;
-        sn = std::sin(static_cast<long double>(angle)) * f32.attention_factor;
+        cs[i] = std::cos(static_cast<long double>(angle)) * f32.attention_factor;
+        sn[i] = std::sin(static_cast<long double>(angle)) * f32.attention_factor;
       }
-      if (c.backward) sn = -sn;
-      const int d1 = interleaved ? 2 * i : i, d2 = interleaved ? 2 * i + 1 : i + half;
-      for (std::int64_t h = 0; h < heads; ++h) {
-        const std::int64_t a = flat(c, heads, t, h, d1), b = flat(c, heads, t, h, d2);
-        const long double x1 = in[a], x2 = in[b];
-        out[a] = static_cast<double>(x1 * cs - x2 * sn);
-        out[b] = static_cast<double>(x2 * cs + x1 * sn);
-      }
+    }
+    for (std::int64_t h = 0; h < heads; ++h) {
+      const std::int64_t row = flat(c, heads, t, h, 0);  // a head row is contiguous in every layout
+      KokkosRopeTesting::ref_rotate_row(&in[row], &out[row], c.params.head_dim, c.params.rotary_dim, cs.data(),
+                                        sn.data(), c.params.pair_style, direction);
     }
   }
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Execution-space registry, Kokkos lifetime and the dtype dispatch of the rotation engine.
-#include "Common.hpp"
+#include "Engine.hpp"
 
 #include <Kokkos_Core.hpp>
 
@@ -8,24 +8,10 @@ namespace KokkosRopeTool {
 
 std::vector<std::string> enabled_spaces() {
   std::vector<std::string> names;
-#ifdef KOKKOS_ENABLE_CUDA
-  names.push_back(Kokkos::Cuda::name());
-#endif
-#ifdef KOKKOS_ENABLE_HIP
-  names.push_back(Kokkos::HIP::name());
-#endif
-#ifdef KOKKOS_ENABLE_SYCL
-  names.push_back(Kokkos::SYCL::name());
-#endif
-#ifdef KOKKOS_ENABLE_OPENMP
-  names.push_back(Kokkos::OpenMP::name());
-#endif
-#ifdef KOKKOS_ENABLE_THREADS
-  names.push_back(Kokkos::Threads::name());
-#endif
-#ifdef KOKKOS_ENABLE_SERIAL
-  names.push_back(Kokkos::Serial::name());
-#endif
+  for_each_space([&](auto tag) {
+    names.push_back(decltype(tag)::type::name());
+    return false;
+  });
   return names;
 }
 

@@ -12,29 +12,49 @@
 
 namespace KokkosRopeTool {
 
-// The execution spaces of this build, in a fixed order (enabled_spaces() lists the same).
+/// The type of an execution space, passed where an instance may not exist yet (before
+/// Kokkos::initialize).
+template <class Space>
+struct SpaceType {
+  using type = Space;
+};
+
+/// Calls f(SpaceType<S>{}) for each execution space S of this build, in a fixed order, until f
+/// returns true. The one list of spaces: enabled_spaces() and with_space() both walk it.
+template <class F>
+void for_each_space(F&& f) {
+#ifdef KOKKOS_ENABLE_CUDA
+  if (f(SpaceType<Kokkos::Cuda>{})) return;
+#endif
+#ifdef KOKKOS_ENABLE_HIP
+  if (f(SpaceType<Kokkos::HIP>{})) return;
+#endif
+#ifdef KOKKOS_ENABLE_SYCL
+  if (f(SpaceType<Kokkos::SYCL>{})) return;
+#endif
+#ifdef KOKKOS_ENABLE_OPENMP
+  if (f(SpaceType<Kokkos::OpenMP>{})) return;
+#endif
+#ifdef KOKKOS_ENABLE_THREADS
+  if (f(SpaceType<Kokkos::Threads>{})) return;
+#endif
+#ifdef KOKKOS_ENABLE_SERIAL
+  if (f(SpaceType<Kokkos::Serial>{})) return;
+#endif
+}
+
+/// Calls f with an instance of the execution space number `index` of for_each_space's order.
 template <class F>
 void with_space(int index, F&& f) {
   int i = 0;
-#ifdef KOKKOS_ENABLE_CUDA
-  if (index == i++) return f(Kokkos::Cuda{});
-#endif
-#ifdef KOKKOS_ENABLE_HIP
-  if (index == i++) return f(Kokkos::HIP{});
-#endif
-#ifdef KOKKOS_ENABLE_SYCL
-  if (index == i++) return f(Kokkos::SYCL{});
-#endif
-#ifdef KOKKOS_ENABLE_OPENMP
-  if (index == i++) return f(Kokkos::OpenMP{});
-#endif
-#ifdef KOKKOS_ENABLE_THREADS
-  if (index == i++) return f(Kokkos::Threads{});
-#endif
-#ifdef KOKKOS_ENABLE_SERIAL
-  if (index == i++) return f(Kokkos::Serial{});
-#endif
-  throw Error("internal: no execution space with index " + std::to_string(index));
+  bool found = false;
+  for_each_space([&](auto tag) {
+    if (i++ != index) return false;
+    f(typename decltype(tag)::type{});
+    found = true;
+    return true;
+  });
+  if (!found) throw Error("internal: no execution space with index " + std::to_string(index));
 }
 
 // Device value <-> double (16-bit types go through float, exactly as a framework would cast).

@@ -18,30 +18,33 @@ namespace {
 using namespace KokkosRopeTool;
 
 void add_param_flags(CLI::App* app, ParamOptions& p) {
-  const char* group = "RoPE parameters (flags override --config)";
-  app->add_option("--config", p.config, "Hugging Face config.json of the model")->group(group);
-  app->add_option("--head-dim", p.head_dim, "head dimension")->group(group);
-  app->add_option("--rotary-dim", p.rotary_dim, "rotated dimensions (default: head_dim)")->group(group);
-  app->add_option("--partial-rotary-factor", p.partial_rotary_factor, "rotary_dim = int(head_dim * factor)")->group(group);
-  app->add_option("--theta", p.theta, "base (rope_theta)")->group(group);
-  app->add_option("--max-position-embeddings", p.max_position_embeddings, "context of the model")->group(group);
-  app->add_option("--rope-type", p.rope_type, "default, linear, ntk, dynamic, yarn, longrope or llama3")->group(group);
-  app->add_option("--factor", p.factor, "scaling factor")->group(group);
+  // Every flag below in one help group; the subcommand's own flags after it keep the default.
+  const std::string previous_group = app->option_defaults()->get_group();
+  app->option_defaults()->group("RoPE parameters (flags override --config)");
+  app->add_option("--config", p.config, "Hugging Face config.json of the model");
+  app->add_option("--head-dim", p.head_dim, "head dimension");
+  app->add_option("--rotary-dim", p.rotary_dim, "rotated dimensions (default: head_dim)");
+  app->add_option("--partial-rotary-factor", p.partial_rotary_factor, "rotary_dim = int(head_dim * factor)");
+  app->add_option("--theta", p.theta, "base (rope_theta)");
+  app->add_option("--max-position-embeddings", p.max_position_embeddings, "context of the model");
+  app->add_option("--rope-type", p.rope_type, "default, linear, ntk, dynamic, yarn, longrope or llama3");
+  app->add_option("--factor", p.factor, "scaling factor");
   app->add_option("--original-max-position-embeddings", p.original_max_position_embeddings,
-                  "pretraining context (yarn, longrope, llama3)")->group(group);
-  app->add_option("--low-freq-factor", p.low_freq_factor, "llama3")->group(group);
-  app->add_option("--high-freq-factor", p.high_freq_factor, "llama3")->group(group);
-  app->add_option("--beta-fast", p.beta_fast, "yarn")->group(group);
-  app->add_option("--beta-slow", p.beta_slow, "yarn")->group(group);
-  app->add_option("--mscale", p.mscale, "yarn")->group(group);
-  app->add_option("--mscale-all-dim", p.mscale_all_dim, "yarn")->group(group);
-  app->add_option("--truncate", p.truncate, "yarn: floor/ceil the correction range (true/false)")->group(group);
-  app->add_option("--attention-factor", p.attention_factor, "yarn, longrope: explicit attention factor")->group(group);
-  app->add_option("--short-factor", p.short_factor, "longrope: comma-separated divisors")->delimiter(',')->group(group);
-  app->add_option("--long-factor", p.long_factor, "longrope: comma-separated divisors")->delimiter(',')->group(group);
-  app->add_flag("--interleaved", p.interleaved, "pairs (2i, 2i+1) (GPT-J / Meta) instead of (i, i + d/2)")->group(group);
-  app->add_option("--seq-len", p.seq_len, "sequence length for the kinds that depend on it (dynamic, longrope)")
-      ->group(group);
+                  "pretraining context (yarn, longrope, llama3)");
+  app->add_option("--low-freq-factor", p.low_freq_factor, "llama3");
+  app->add_option("--high-freq-factor", p.high_freq_factor, "llama3");
+  app->add_option("--beta-fast", p.beta_fast, "yarn");
+  app->add_option("--beta-slow", p.beta_slow, "yarn");
+  app->add_option("--mscale", p.mscale, "yarn");
+  app->add_option("--mscale-all-dim", p.mscale_all_dim, "yarn");
+  app->add_option("--truncate", p.truncate, "yarn: floor/ceil the correction range (true/false)");
+  app->add_option("--attention-factor", p.attention_factor, "yarn, longrope: explicit attention factor");
+  app->add_option("--short-factor", p.short_factor, "longrope: comma-separated divisors")->delimiter(',');
+  app->add_option("--long-factor", p.long_factor, "longrope: comma-separated divisors")->delimiter(',');
+  app->add_flag("--interleaved", p.interleaved, "pairs (2i, 2i+1) (GPT-J / Meta) instead of (i, i + d/2)");
+  app->add_option("--seq-len", p.seq_len,
+                  "sequence length for the kinds that depend on it (dynamic, longrope)");
+  app->option_defaults()->group(previous_group);
 }
 
 }  // namespace
@@ -59,39 +62,51 @@ int main(int argc, char** argv) {
   ApplyOptions apply_options;
   CrosscheckOptions cc_options;
 
-  auto* info = app.add_subcommand("info", "a model's RoPE at a glance: scaling, attention factor, per-pair frequencies and bands");
+  auto* info = app.add_subcommand(
+      "info", "a model's RoPE at a glance: scaling, attention factor, per-pair frequencies and bands");
   add_param_flags(info, info_params);
   info->add_flag("--json", info_options.json, "machine-readable output");
 
-  auto* table = app.add_subcommand("table", "the cos/sin table as .npy [positions, 2, rotary_dim / 2] (attention factor included)");
+  auto* table = app.add_subcommand(
+      "table", "the cos/sin table as .npy [positions, 2, rotary_dim / 2] (attention factor included)");
   add_param_flags(table, table_params);
-  table->add_option("--positions", table_options.positions, "START:STOP, or a .npy of int64 positions")->required();
-  table->add_option("--precision", table_options.precision, "accurate or hf_compatible")->capture_default_str();
+  table->add_option("--positions", table_options.positions, "START:STOP, or a .npy of int64 positions")
+      ->required();
+  table->add_option("--precision", table_options.precision, "accurate or hf_compatible")
+      ->capture_default_str();
   table->add_option("--dtype", table_options.dtype, "float32 or float64")->capture_default_str();
   table->add_option("--out", table_options.out, "output .npy")->required();
 
   auto* apply = app.add_subcommand("apply", "the library's rotation on q/k tensors from .npy files");
   add_param_flags(apply, apply_params);
-  apply->add_option("--q", apply_options.q, "query tensor .npy (float32, float64, float16; bfloat16 as uint16 with --bf16)")
+  apply
+      ->add_option("--q", apply_options.q,
+                   "query tensor .npy (float32, float64, float16; bfloat16 as uint16 with --bf16)")
       ->required();
   apply->add_option("--k", apply_options.k, "key tensor .npy (same dtype, may have fewer heads)");
-  apply->add_option("--positions", apply_options.positions, "int64 .npy: [batch, seq] for bshd/bhsd, [tokens] for thd");
+  apply->add_option("--positions", apply_options.positions,
+                    "int64 .npy: [batch, seq] for bshd/bhsd, [tokens] for thd");
   apply->add_option("--offset", apply_options.offset, "every sequence starts at this position");
   apply->add_option("--layout", apply_options.layout, "bshd, bhsd or thd")->capture_default_str();
-  apply->add_option("--cu-seqlens", apply_options.cu_seqlens, "thd: int64 .npy of batch + 1 sequence boundaries");
-  apply->add_option("--precision", apply_options.precision, "accurate or hf_compatible")->capture_default_str();
+  apply->add_option("--cu-seqlens", apply_options.cu_seqlens,
+                    "thd: int64 .npy of batch + 1 sequence boundaries");
+  apply->add_option("--precision", apply_options.precision, "accurate or hf_compatible")
+      ->capture_default_str();
   apply->add_flag("--backward", apply_options.backward, "the inverse rotation (RoPE's gradient)");
   apply->add_flag("--bf16", apply_options.bf16, "uint16 tensors hold bfloat16 bit patterns");
-  apply->add_option("--space", apply_options.space, "execution space (default: the first this build enables)");
+  apply->add_option("--space", apply_options.space,
+                    "execution space (default: the first this build enables)");
   apply->add_option("--out-q", apply_options.out_q, "rotated q .npy")->required();
   apply->add_option("--out-k", apply_options.out_k, "rotated k .npy (required with --k)");
 
-  auto* cc = app.add_subcommand("crosscheck", "seeded random cases through every execution space and a long-double reference");
+  auto* cc = app.add_subcommand(
+      "crosscheck", "seeded random cases through every execution space and a long-double reference");
   cc->add_option("--dump", cc_options.dump, "write this build's outputs into DIR");
   cc->add_option("--against", cc_options.against, "compare with the outputs another build dumped into DIR");
   cc->add_option("--seed", cc_options.seed, "random seed of the cases")->capture_default_str();
-  cc->add_option("--perturb", cc_options.perturb_ulps,
-                 "debug: add this many ulps to one element of each dumped output (proves --against can fail)");
+  cc->add_option(
+      "--perturb", cc_options.perturb_ulps,
+      "debug: add this many ulps to one element of each dumped output (proves --against can fail)");
 
   try {
     app.parse(argc, argv);
@@ -108,13 +123,18 @@ int main(int argc, char** argv) {
 
   int status = 1;
   try {
-    if (info->parsed()) status = run_info(info_params, info_options);
-    else if (table->parsed()) status = run_table(table_params, table_options);
-    else if (apply->parsed()) status = run_apply(apply_params, apply_options);
-    else if (cc->parsed()) status = run_crosscheck(cc_options);
+    if (info->parsed())
+      status = run_info(info_params, info_options);
+    else if (table->parsed())
+      status = run_table(table_params, table_options);
+    else if (apply->parsed())
+      status = run_apply(apply_params, apply_options);
+    else if (cc->parsed())
+      status = run_crosscheck(cc_options);
   } catch (const std::bad_alloc&) {
     std::cout.flush();
-    std::cerr << "kokkos-rope: error: out of memory (the tensors or the table are too large for this machine)\n";
+    std::cerr
+        << "kokkos-rope: error: out of memory (the tensors or the table are too large for this machine)\n";
     status = 1;
   } catch (const std::exception& e) {
     std::cout.flush();

@@ -1,15 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// Independent references for the tests, written from the published formulas in long double
-// (frequencies) and double (rotations), deliberately plain: no code shared with the library.
-#ifndef KOKKOSROPE_TEST_REFERENCE_HPP
-#define KOKKOSROPE_TEST_REFERENCE_HPP
+/// \file KokkosRopeTesting_Reference.hpp
+/// Independent references for the tests, the tool's cross-check and the benchmark, written from
+/// the published formulas in long double, deliberately plain: no code shared with the library
+/// (its enums name the cases, nothing else). The frequencies of every scaling kind, exact cos/sin
+/// of an angle, and the one host rotation of a head row that every check of a rotation calls.
+#ifndef KOKKOSROPE_TESTS_COMMON_KOKKOSROPETESTING_REFERENCE_HPP
+#define KOKKOSROPE_TESTS_COMMON_KOKKOSROPETESTING_REFERENCE_HPP
+
+#include <KokkosRope.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
-namespace KokkosRopeTest {
+namespace KokkosRopeTesting {
+
 
 using ld = long double;
 inline constexpr ld pi_l = 3.141592653589793238462643383279502884L;
@@ -86,6 +93,43 @@ inline void ref_cos_sin(std::int64_t pos, ld inv_freq, ld& c, ld& s) {
   s = std::sin(a);
 }
 
-}  // namespace KokkosRopeTest
+/// Element indices (in a head row) of rotated pair i: (i, i + rotary_dim/2) half-split
+/// (GPT-NeoX, HF `rotate_half`), (2i, 2i + 1) interleaved (GPT-J).
+inline std::pair<int, int> pair_elements(int i, int rotary_dim, KokkosRope::PairStyle pair) {
+  if (pair == KokkosRope::PairStyle::interleaved) return {2 * i, 2 * i + 1};
+  return {i, i + rotary_dim / 2};
+}
+
+/// cos and sin of every pair's angle at `pos` (exact, ref_cos_sin), times `attention`: the
+/// inputs of ref_rotate_row. `inv_freq` holds one frequency per pair (double or long double).
+template <class Freq>
+void ref_cos_sin_row(std::int64_t pos, const std::vector<Freq>& inv_freq, ld attention, std::vector<ld>& cos,
+                     std::vector<ld>& sin) {
+  cos.resize(inv_freq.size());
+  sin.resize(inv_freq.size());
+  for (std::size_t i = 0; i < inv_freq.size(); ++i) {
+    ref_cos_sin(pos, ld(inv_freq[i]), cos[i], sin[i]);
+    cos[i] *= attention;
+    sin[i] *= attention;
+  }
+}
+
+/// The reference rotation of one head row: y = x with each of the rotary_dim / 2 pairs (x1, x2)
+/// turned to (x1 cos - x2 sin, x2 cos + x1 sin) in long double, sin negated for the backward
+/// direction (RoPE^-1 = RoPE^T); the tail past rotary_dim copied. `cos[i]`, `sin[i]`: pair i's
+/// values, attention factor included. x and y may not overlap.
+inline void ref_rotate_row(const double* x, double* y, int head_dim, int rotary_dim, const ld* cos, const ld* sin,
+                           KokkosRope::PairStyle pair, KokkosRope::Direction direction) {
+  const ld sign = direction == KokkosRope::Direction::backward ? -1.0L : 1.0L;
+  for (int d = rotary_dim; d < head_dim; ++d) y[d] = x[d];
+  for (int i = 0; i < rotary_dim / 2; ++i) {
+    const auto [i1, i2] = pair_elements(i, rotary_dim, pair);
+    const ld x1 = x[i1], x2 = x[i2], s = sign * sin[i];
+    y[i1] = static_cast<double>(x1 * cos[i] - x2 * s);
+    y[i2] = static_cast<double>(x2 * cos[i] + x1 * s);
+  }
+}
+
+}  // namespace KokkosRopeTesting
 
 #endif
