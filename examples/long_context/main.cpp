@@ -135,7 +135,7 @@ int main(int argc, char* argv[]) {
 
   const std::int64_t n_keys = m + 1;
   std::printf("Llama 3.1 8B (%s): head_dim %d, query at m = %lld, keys at 0..m; logits / head_dim\n",
-              config.c_str(), d, static_cast<long long>(m));
+              std::filesystem::path(config).filename().c_str(), d, static_cast<long long>(m));
   std::printf("%-8s %-9s %12s %12s %12s %12s\n", "variant", "vectors", "r<=8192 max", "r>8192 max", "r>8192 min",
               "logit(m)");
   for (const Variant& v : variants(llama3)) {
