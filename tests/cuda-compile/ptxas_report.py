@@ -125,6 +125,13 @@ def base(t):
     return t.name.split("::")[-1]
 
 
+def pair_tag(t):
+    """HalfSplit / Interleaved: the aliases of PairTag<PairStyle::half_split / interleaved>."""
+    if base(t) != "PairTag" or not t.args:
+        return base(t)
+    return {"0": "HalfSplit", "1": "Interleaved"}.get(str(t.args[0]).split(")")[-1].strip(), str(t.args[0]))
+
+
 SCALARS = {"float": "float", "double": "double", "long": "int64", "int": "int32", "unsigned int": "uint32",
            "unsigned long": "uint64", "Kokkos::Experimental::half_t": "half_t",
            "Kokkos::Experimental::bhalf_t": "bhalf_t"}
@@ -246,11 +253,11 @@ def describe(demangled):
         return "kernel", {}, f"check_cu_seqlens<{value_of(functor.args[0])}> ({pattern}, {pol})"
     if f in ("SerialBlock", "TeamBlock"):
         a = functor.args
-        blk = "SerialRotate" if f == "SerialBlock" else "TeamRotate"
-        return "kernel", {}, (f"{blk}<{base(a[0])}> x {scalar(str(a[1]))}, cos/sin Table<{scalar(str(a[2]))}> "
+        blk = "SerialRotate" if f == "SerialBlock" else "TeamVectorRotate"
+        return "kernel", {}, (f"{blk}<{pair_tag(a[0])}> x {scalar(str(a[1]))}, cos/sin Table<{scalar(str(a[2]))}> "
                               f"(functor, {pol})")
     if "lambda" in str(functor):
-        which = "SerialRotate<HalfSplit>" if pol == "RangePolicy" else "TeamRotate<Interleaved>"
+        which = "SerialRotate<HalfSplit>" if pol == "RangePolicy" else "TeamVectorRotate<Interleaved>"
         owner = str(functor).split("(")[0].split("::")[-1]
         return "kernel", {}, f"{which} x bhalf_t in a KOKKOS_LAMBDA of {owner}() ({pol})"
     if f == "ViewValueFunctor":
