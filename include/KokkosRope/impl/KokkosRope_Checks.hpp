@@ -28,6 +28,11 @@ constexpr void static_check_view() {
                 "KokkosRope::rotate: q/k must be accessible from the execution space");
 }
 
+/// An integer View (cu_seqlens, offsets, positions) that kernels on ExecutionSpace can read.
+template <class ExecutionSpace, class View>
+inline constexpr bool is_index_view_v = std::is_integral_v<typename View::value_type>&&
+    Kokkos::SpaceAccessibility<ExecutionSpace, typename View::memory_space>::accessible;
+
 template <class View>
 inline constexpr bool is_mutable_view_v =
     Kokkos::is_view_v<View> && !std::is_const_v<typename View::value_type>;

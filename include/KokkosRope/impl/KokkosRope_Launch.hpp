@@ -61,10 +61,9 @@ auto make_context_parallel_map(const ExecutionSpace& space, const char* where, c
     if constexpr (std::is_void_v<O>) {
       return NoOffsets{};
     } else {
-      static_assert(std::is_integral_v<typename O::value_type>,
-                    "KokkosRope::context_parallel: offsets must hold integers");
-      static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename O::memory_space>::accessible,
-                    "KokkosRope::context_parallel: offsets must be accessible from the execution space");
+      static_assert(is_index_view_v<ExecutionSpace, O>,
+                    "KokkosRope::context_parallel: offsets must be an integer View accessible from the "
+                    "execution space");
       if (static_cast<std::int64_t>(cp.offsets.extent(0)) != batch)
         fail("offsets has " + std::to_string(cp.offsets.extent(0)) + " entries, batch is " +
              std::to_string(batch));
@@ -88,10 +87,9 @@ auto make_maps(const ExecutionSpace& space, const char* where, const Layout& lay
       return SingleSequenceTokens{};
     } else {
       using Cu = decltype(layout.cu_seqlens);
-      static_assert(std::is_integral_v<typename Cu::value_type>,
-                    "KokkosRope::packed: cu_seqlens must hold integers");
-      static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename Cu::memory_space>::accessible,
-                    "KokkosRope::packed: cu_seqlens must be accessible from the execution space");
+      static_assert(
+          is_index_view_v<ExecutionSpace, Cu>,
+          "KokkosRope::packed: cu_seqlens must be an integer View accessible from the execution space");
       const std::int64_t batch = static_cast<std::int64_t>(layout.cu_seqlens.extent(0)) - 1;
       if (batch < 1)
         throw_invalid_argument(where,
@@ -126,20 +124,18 @@ auto make_maps(const ExecutionSpace& space, const char* where, const Layout& lay
     } else {
       if constexpr (positions_kind_v<PositionsArg> == PositionsKind::sequence_offsets) {
         using O = decltype(positions.offsets);
-        static_assert(std::is_integral_v<typename O::value_type>,
-                      "KokkosRope::sequence_offsets: offsets must hold integers");
-        static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename O::memory_space>::accessible,
-                      "KokkosRope::sequence_offsets: offsets must be accessible from the execution space");
+        static_assert(is_index_view_v<ExecutionSpace, O>,
+                      "KokkosRope::sequence_offsets: offsets must be an integer View accessible from the "
+                      "execution space");
         if (static_cast<std::int64_t>(positions.offsets.extent(0)) != batch)
           throw_invalid_argument(where, "offsets has " + std::to_string(positions.offsets.extent(0)) +
                                             " entries, batch is " + std::to_string(batch));
         return OffsetPositionMap<O>{{positions.offsets}};
       } else {
         using P = decltype(positions.positions);
-        static_assert(std::is_integral_v<typename P::value_type>,
-                      "KokkosRope::token_positions: positions must hold integers");
-        static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename P::memory_space>::accessible,
-                      "KokkosRope::token_positions: positions must be accessible from the execution space");
+        static_assert(is_index_view_v<ExecutionSpace, P>,
+                      "KokkosRope::token_positions: positions must be an integer View accessible from the "
+                      "execution space");
         if constexpr (Layout::rank == 4) {
           static_assert(P::rank() == 2, "KokkosRope::token_positions: bshd/bhsd need positions [batch][seq]");
           if (static_cast<std::int64_t>(positions.positions.extent(0)) != access::batch(q) ||
