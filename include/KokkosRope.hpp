@@ -18,6 +18,7 @@
 #include <KokkosRope/Layouts.hpp>
 #include <KokkosRope/Positions.hpp>
 #include <KokkosRope/Options.hpp>
+#include <KokkosRope/Status.hpp>
 #include <KokkosRope/Blocks.hpp>
 #include <KokkosRope/Rotate.hpp>
 #include <KokkosRope/ContextParallel.hpp>

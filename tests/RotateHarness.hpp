@@ -18,7 +18,7 @@
 
 namespace KokkosRopeTest {
 
-enum class LayoutKind { bshd, bhsd, packed, strided };
+enum class LayoutKind { bshd, bhsd, packed, strided, left };
 enum class PositionKind { implicit, offsets, tokens };
 
 inline const char* name(LayoutKind l) {
@@ -27,6 +27,7 @@ inline const char* name(LayoutKind l) {
     case LayoutKind::bhsd: return "bhsd";
     case LayoutKind::packed: return "packed";
     case LayoutKind::strided: return "strided";
+    case LayoutKind::left: return "bshd-LayoutLeft";
   }
   return "?";
 }
@@ -70,9 +71,10 @@ struct RotateHarness {
   Geometry g;
   LayoutKind layout;
   PositionKind position_kind;
-  KokkosRope::PairStyle pair_style;
+  KokkosRope::PairStyle pair_style = KokkosRope::PairStyle::half_split;
   KokkosRope::Direction direction = KokkosRope::Direction::forward;
   bool out_of_place = false;
+  KokkosRope::KernelPath kernel_path = KokkosRope::KernelPath::automatic;
   std::uint64_t seed = 42;
 
   // Logical tokens and their positions (the reference's view of the case).
@@ -149,7 +151,8 @@ struct RotateHarness {
     return std::string(name(layout)) + "/" + (pair_style == KokkosRope::PairStyle::half_split ? "half" : "interleaved") +
            "/rot" + std::to_string(g.rotary_dim) + "of" + std::to_string(g.head_dim) + "/" + name(position_kind) +
            (out_of_place ? "/copy" : "/inplace") +
-           (direction == KokkosRope::Direction::backward ? "/backward" : "/forward");
+           (direction == KokkosRope::Direction::backward ? "/backward" : "/forward") + "/path" +
+           std::to_string(static_cast<int>(kernel_path));
   }
 };
 
@@ -193,6 +196,7 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
   }
   KokkosRope::RotateOptions options;
   options.direction = direction;
+  options.kernel_path = kernel_path;
 
   // Calls rotate / rotate_copy with the position kind of this case.
   auto call = [&](const auto& layout_tag, auto& q, auto& k, auto& q_out, auto& k_out, const auto& token_view) {
@@ -215,7 +219,7 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
   }
   if constexpr (AllLayouts) {
    if (layout == LayoutKind::packed) {
-    Kokkos::View<T***, Memory> q("q", T_, Hq, D), k("k", T_, Hk, D), qo("qo", T_, Hq, D), ko("ko", T_, Hk, D);
+    Kokkos::View<T***, Kokkos::LayoutRight, Memory> q("q", T_, Hq, D), k("k", T_, Hk, D), qo("qo", T_, Hq, D), ko("ko", T_, Hk, D);
     Kokkos::View<std::int64_t*, Memory> pos("pos", T_);
     // Separate host copies: on a host backend a mirror *view* would alias q itself.
     auto hq = Kokkos::create_mirror(q), hk = Kokkos::create_mirror(k);
@@ -273,16 +277,20 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
   auto bhsd_index = [&](auto& v, std::int64_t t, int h, int d) -> auto& { return v(t / S, h, t % S, d); };
 
   if (layout == LayoutKind::bshd) {
-    Kokkos::View<T****, Memory> q("q", B, S, Hq, D), k("k", B, S, Hk, D), qo("qo", B, S, Hq, D), ko("ko", B, S, Hk, D);
+    Kokkos::View<T****, Kokkos::LayoutRight, Memory> q("q", B, S, Hq, D), k("k", B, S, Hk, D), qo("qo", B, S, Hq, D), ko("ko", B, S, Hk, D);
     fill_and_run(q, k, qo, ko, KokkosRope::bshd, bshd_index);
   } else if constexpr (AllLayouts) {
-   if (layout == LayoutKind::bhsd) {
-    Kokkos::View<T****, Memory> q("q", B, Hq, S, D), k("k", B, Hk, S, D), qo("qo", B, Hq, S, D), ko("ko", B, Hk, S, D);
+   if (layout == LayoutKind::left) {  // CUDA's default layout: head_dim is the slowest extent
+    using Left = Kokkos::View<T****, Kokkos::LayoutLeft, Memory>;
+    Left q("q", B, S, Hq, D), k("k", B, S, Hk, D), qo("qo", B, S, Hq, D), ko("ko", B, S, Hk, D);
+    fill_and_run(q, k, qo, ko, KokkosRope::bshd, bshd_index);
+   } else if (layout == LayoutKind::bhsd) {
+    Kokkos::View<T****, Kokkos::LayoutRight, Memory> q("q", B, Hq, S, D), k("k", B, Hk, S, D), qo("qo", B, Hq, S, D), ko("ko", B, Hk, S, D);
     fill_and_run(q, k, qo, ko, KokkosRope::bhsd, bhsd_index);
   } else {
     // Host mirrors of the whole buffers (a strided slice cannot be deep-copied across spaces).
     const int H = Hq + 2 * Hk;
-    Kokkos::View<T****, Memory> qkv("qkv", B, S, H, D), qkv_out("qkv_out", B, S, H, D);
+    Kokkos::View<T****, Kokkos::LayoutRight, Memory> qkv("qkv", B, S, H, D), qkv_out("qkv_out", B, S, H, D);
     auto h_qkv = Kokkos::create_mirror_view(qkv);
     Kokkos::deep_copy(h_qkv, static_cast<T>(0.5f));  // v keeps this pattern
     const auto heads_q = Kokkos::pair<int, int>(0, Hq), heads_k = Kokkos::pair<int, int>(Hq, Hq + Hk);

@@ -19,6 +19,14 @@ using namespace KokkosRope;
 
 namespace {
 
+// The C rows' checks before the kernel, on every execution space (device spaces default to
+// in-kernel validation, tested in TestAsync.cpp).
+RotateOptions eager_validation() {
+  RotateOptions o;
+  o.validation = Validation::before_kernel;
+  return o;
+}
+
 enum class Kind { bshd, bhsd, packed_cu, packed_single };
 
 const char* name(Kind k) {
@@ -302,7 +310,7 @@ TYPED_TEST(ContextParallelTest, PositionsAreGlobalNotLocal) {
   // And the check can be turned off without changing the result.
   auto q2 = random_tokens<float>(16, sh.q_heads, sh.head_dim, 1), k2 = random_tokens<float>(16, sh.k_heads, sh.head_dim, 2);
   RotateOptions unchecked;
-  unchecked.check_positions = false;
+  unchecked.validation = Validation::none;
   rotate_tokens<Kind::packed_single>(space, cu, q2, k2, sh, table,
                 context_parallel(ContextShard(1, 2, ShardLayout::contiguous)), unchecked);
   EXPECT_EQ(bitwise_mismatches(q, q2), 0);
@@ -351,7 +359,8 @@ TYPED_TEST(ContextParallelTest, OddLocalLengthForDualChunkNamesTheValues) {
     h(0) = 0, h(1) = 4, h(2) = 9, h(3) = 9;
     Kokkos::deep_copy(cu, h);
   }
-  KOKKOSROPE_EXPECT_INVALID(rotate(space, packed(cu), pq, table, context_parallel(shard)), "sequence 1 has 5 tokens");
+  KOKKOSROPE_EXPECT_INVALID(rotate(space, packed(cu), pq, table, context_parallel(shard), eager_validation()),
+                            "sequence 1 has 5 tokens");
 }
 
 TYPED_TEST(ContextParallelTest, GlobalPositionsPastTheTableNameTheValues) {
@@ -363,16 +372,16 @@ TYPED_TEST(ContextParallelTest, GlobalPositionsPastTheTableNameTheValues) {
   const auto table = half_split_table(space, sh, 64);
   Kokkos::View<float****, Memory> q("q", 1, 16, sh.q_heads, sh.head_dim);
   EXPECT_NO_THROW(rotate(space, bshd, q, table, context_parallel(ContextShard(3, 4, ShardLayout::contiguous))));
-  KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(4, 8, ShardLayout::contiguous))),
+  KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(4, 8, ShardLayout::contiguous)), eager_validation()),
                             "position 79 is past the cos/sin source (64 positions)");
   // dual_chunk, R = 4, local 16 tokens: rank 0 holds chunks 0 and 7 of 8-token chunks: 56..63 fit.
   EXPECT_NO_THROW(rotate(space, bshd, q, table, context_parallel(ContextShard(0, 4, ShardLayout::dual_chunk))));
-  KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(0, 5, ShardLayout::dual_chunk))),
+  KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(0, 5, ShardLayout::dual_chunk)), eager_validation()),
                             "position 79 is past the cos/sin source");
   // Offsets combined: the last sequence's offsets move it past the end.
   Kokkos::View<std::int64_t*, Memory> off("off", 1), off2("off2", 2);
   Kokkos::deep_copy(off, 1);
-  KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(3, 4, ShardLayout::contiguous), off)),
+  KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(3, 4, ShardLayout::contiguous), off), eager_validation()),
                             "position 64 is past");
   KOKKOSROPE_EXPECT_INVALID(rotate(space, bshd, q, table, context_parallel(ContextShard(0, 4, ShardLayout::contiguous), off2)),
                             "offsets has 2 entries, batch is 1");

@@ -326,8 +326,8 @@ TYPED_TEST(ErrorsKokkos, Sources) {
 TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
   using Space = TypeParam;
   using Memory = typename Space::memory_space;
-  using V4 = Kokkos::View<float****, Memory>;
-  using V3 = Kokkos::View<float***, Memory>;
+  using V4 = Kokkos::View<float****, Kokkos::LayoutRight, Memory>;  // row-major, as R19-R21 assume
+  using V3 = Kokkos::View<float***, Kokkos::LayoutRight, Memory>;
   const Space space;
   const Params p = base();  // head_dim = rotary_dim = 64
   Table<Memory> table(space, p, 16);
@@ -336,6 +336,9 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
   V3 t("t", 10, 4, 64), tk("tk", 9, 2, 64), t_out("to", 10, 4, 64);
   for (auto* v : {&q, &k, &q_out, &k_out}) Kokkos::deep_copy(*v, 0.25f);
   for (auto* v : {&t, &tk, &t_out}) Kokkos::deep_copy(*v, 0.25f);
+  // Rows that force a kernel path the Views cannot take.
+  Kokkos::View<float****, Kokkos::LayoutLeft, Memory> q_left("q", 2, 8, 4, 64);
+  Kokkos::deep_copy(q_left, 0.25f);
   auto unchanged = [&] {
     bool ok = true;
     auto check = [&](const auto& view) {
@@ -343,6 +346,7 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
       for (std::size_t i = 0; i < h.span(); ++i) ok = ok && h.data()[i] == 0.25f;
     };
     check(q), check(k), check(q_out), check(k_out), check(t), check(tk), check(t_out);
+    check(q_left);
     return ok;
   };
   Kokkos::View<std::int64_t*, Memory> off2("off", 2), off3("off", 3);
@@ -357,6 +361,18 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
       k_out_bad("ko", 2, 8, 3, 64);
   // Zero tokens, 2^30 heads each: no memory, yet the head count is checked first.
   V4 q_heads("q", 0, 1, 1 << 30, 64), k_heads("k", 0, 1, 1 << 30, 64);
+  // The device default validates in the kernel; these rows ask for the check before it.
+  RotateOptions eager;
+  eager.validation = Validation::before_kernel;
+  const auto forced = [](KernelPath path) {
+    RotateOptions o;
+    o.kernel_path = path;
+    return o;
+  };
+  Params p6 = p, p8 = p;
+  p6.rotary_dim = 6;
+  p8.rotary_dim = 8;
+  Table<Memory> table6(space, p6, 16), table8(space, p8, 16);
   const std::vector<Row> rows = {
       {"R1", [&] { rotate(space, bshd, q, k_seq, table); }, "KokkosRope::rotate: k has batch x seq 2 x 7, q has 2 x 8"},
       {"R2", [&] { rotate(space, packed(), t, tk, table); }, "KokkosRope::rotate: k has 9 tokens, q has 10"},
@@ -368,17 +384,17 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
       {"R6", [&] { rotate(space, bshd, q_heads, k_heads, table); },
        "KokkosRope::rotate: too many heads: 1073741824 + 1073741824"},
       {"R7", [&] { rotate(space, packed(cu1), t, table); }, "KokkosRope::rotate: cu_seqlens needs batch + 1 >= 2 entries, has 1"},
-      {"R8", [&] { rotate(space, packed(cu_bad), t, table); },
+      {"R8", [&] { rotate(space, packed(cu_bad), t, table, ImplicitPositions{}, eager); },
        "KokkosRope::rotate: cu_seqlens must start at 0, never decrease and end at the token count 10"},
       {"R9", [&] { rotate(space, bshd, q, table, sequence_offsets(off3)); }, "KokkosRope::rotate: offsets has 3 entries, batch is 2"},
       {"R10", [&] { rotate(space, bshd, q, k, table, token_positions(pos27)); },
        "KokkosRope::rotate: positions is 2 x 7, q has batch x seq 2 x 8"},
       {"R11", [&] { rotate(space, packed(), t, table, token_positions(tpos9)); },
        "KokkosRope::rotate: positions has 9 entries, q has 10 tokens"},
-      {"R12", [&] { rotate(space, bshd, q, k, table, token_positions(pos_neg)); }, "KokkosRope::rotate: position -2 is negative"},
-      {"R13", [&] { rotate(space, bshd, q, k, table, sequence_offsets(off2)); },
+      {"R12", [&] { rotate(space, bshd, q, k, table, token_positions(pos_neg), eager); }, "KokkosRope::rotate: position -2 is negative"},
+      {"R13", [&] { rotate(space, bshd, q, k, table, sequence_offsets(off2), eager); },
        "KokkosRope::rotate: position 16 is past the cos/sin source (16 positions); build the table for more positions"},
-      {"R14", [&] { rotate_copy(space, packed(), t, t_out, table, token_positions(tpos10)); },
+      {"R14", [&] { rotate_copy(space, packed(), t, t_out, table, token_positions(tpos10), eager); },
        "KokkosRope::rotate_copy: position 20 is past the cos/sin source (16 positions)"},
       {"R15", [&] { rotate(space, bshd, q_long, table); },
        "KokkosRope::rotate: sequence length 17 is past the cos/sin source (16 positions)"},
@@ -386,6 +402,31 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
        "KokkosRope::rotate_copy: k_out extent(2) = 3 differs from k_in extent(2) = 2"},
       {"R17", [&] { rotate_copy(space, bshd, q, V4("qo", 2, 8, 4, 63), table); },
        "KokkosRope::rotate_copy: q_out extent(3) = 63 differs from q_in extent(3) = 64"},
+      {"R18", [&] { rotate(space, bshd, q_left, table, ImplicitPositions{}, forced(KernelPath::host_rows)); },
+       "KokkosRope::rotate: kernel_path host_rows needs unit-stride head rows in q and k"},
+      {"R19", [&] { rotate(space, bshd, q_left, table, ImplicitPositions{}, forced(KernelPath::vector)); },
+       "KokkosRope::rotate: kernel_path vector: head rows must have unit stride and start on 16-byte boundaries"},
+      {"R20", [&] { rotate(space, packed(), t, table6, ImplicitPositions{}, forced(KernelPath::vector)); },
+       "KokkosRope::rotate: kernel_path vector: the rotary part must be whole 16-byte units (rotary_dim / 2 a "
+       "multiple of 16 / sizeof(T) for half_split pairs, rotary_dim for interleaved ones)"},
+      {"R21",  // 62 of 64 elements per row: aligned rows, a 54-element tail
+       [&] {
+         const auto first62 = Kokkos::pair<int, int>(0, 62);
+         rotate_copy(space, packed(), Kokkos::subview(t, Kokkos::ALL, Kokkos::ALL, first62),
+                     Kokkos::subview(t_out, Kokkos::ALL, Kokkos::ALL, first62), table8, ImplicitPositions{},
+                     forced(KernelPath::vector));
+       },
+       "KokkosRope::rotate_copy: kernel_path vector: the unrotated tail (head_dim - rotary_dim) must be whole "
+       "16-byte units"},
+      {"R22",
+       [&] {
+         RotateStatus<Memory> status(space);
+         RotateOptions in_kernel;
+         in_kernel.validation = Validation::in_kernel;
+         rotate(space, packed(), t, table, token_positions(tpos10), in_kernel, status);
+         status.check(space);
+       },
+       "KokkosRope::RotateStatus: 10 token(s) skipped (position past the cos/sin source); first token 0, positions 20 to 20"},
   };
   expect_documented("R", rows);
   int tried = 0;

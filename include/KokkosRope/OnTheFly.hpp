@@ -11,6 +11,7 @@
 #include <KokkosRope/impl/KokkosRope_Evaluators.hpp>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <type_traits>
 
@@ -89,13 +90,14 @@ class OnTheFly {
  private:
   template <class ExecutionSpace>
   void set(const ExecutionSpace& space, const Frequencies& f) {
-    m_accurate = {Impl::upload<double, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq"),
-                  f.attention_factor};
+    m_accurate = {
+        Impl::upload<double, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq", m_staging),
+        f.attention_factor};
     m_attention_factor = f.attention_factor;
   }
   template <class ExecutionSpace>
   void set(const ExecutionSpace& space, const FrequenciesF32& f) {
-    m_hf = {Impl::upload<float, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq"),
+    m_hf = {Impl::upload<float, MemorySpace>(space, f.inv_freq, "KokkosRope::OnTheFly::inv_freq", m_staging),
             f.attention_factor};
     m_attention_factor = f.attention_factor;
   }
@@ -106,6 +108,7 @@ class OnTheFly {
   double m_attention_factor = 1.0;
   Impl::AccurateEvaluator<MemorySpace> m_accurate{};
   Impl::HfEvaluator<MemorySpace> m_hf{};
+  std::shared_ptr<const void> m_staging;  // the frequencies' host copy, until the source is gone
 };
 
 }  // namespace KokkosRope

@@ -4,7 +4,8 @@
 /// (`rotate`) or out of place (`rotate_copy`), forward or backward, in any tensor order of
 /// Layouts.hpp, at the positions of Positions.hpp or ContextParallel.hpp, with cos/sin from any
 /// source of Sources.hpp. Every entry point takes the execution-space instance first and runs
-/// all its kernels on it.
+/// all its kernels on it; on a device execution space none waits for the device (positions are
+/// validated in the kernel and failures flagged in a RotateStatus, see Options.hpp).
 #ifndef KOKKOSROPE_ROTATE_HPP
 #define KOKKOSROPE_ROTATE_HPP
 
@@ -13,6 +14,7 @@
 #include <KokkosRope/Options.hpp>
 #include <KokkosRope/Positions.hpp>
 #include <KokkosRope/Sources.hpp>
+#include <KokkosRope/Status.hpp>
 #include <KokkosRope/impl/KokkosRope_Checks.hpp>
 #include <KokkosRope/impl/KokkosRope_Launch.hpp>
 
@@ -31,14 +33,20 @@ namespace KokkosRope {
 ///        head is left as it is
 /// \param positions ImplicitPositions{}, sequence_offsets(v), token_positions(v) or
 ///        context_parallel(shard[, v])
-/// \param options direction, and whether positions are validated first
-/// \throws InvalidArgument for inconsistent shapes or positions past the source, before anything
-///         is written
-template <class ExecutionSpace, class Layout, class QView, class KView, class Source,
-          class Positions = ImplicitPositions,
-          std::enable_if_t<Kokkos::is_view_v<KView> && is_cos_sin_source_v<Source>, int> = 0>
+/// \param options direction, validation, kernel path
+/// \param status where in-kernel validation flags skipped tokens (Status.hpp); without one, a
+///        failing token aborts the kernel
+/// \throws InvalidArgument for inconsistent shapes, an impossible forced kernel path, and (with
+///         Validation::before_kernel, the default on host spaces) positions past the source,
+///         before anything is written
+template <
+    class ExecutionSpace, class Layout, class QView, class KView, class Source,
+    class Positions = ImplicitPositions, class Status = Impl::NoStatus,
+    std::enable_if_t<Kokkos::is_view_v<KView> && is_cos_sin_source_v<Source> && Impl::is_status_arg_v<Status>,
+                     int> = 0>
 void rotate(const ExecutionSpace& space, const Layout& layout, const QView& q, const KView& k,
-            const Source& source, const Positions& positions = {}, const RotateOptions& options = {}) {
+            const Source& source, const Positions& positions = {}, const RotateOptions& options = {},
+            const Status& status = {}) {
   Impl::static_check_view<ExecutionSpace, Layout, QView>();
   Impl::static_check_view<ExecutionSpace, Layout, KView>();
   static_assert(
@@ -46,7 +54,7 @@ void rotate(const ExecutionSpace& space, const Layout& layout, const QView& q, c
       "KokkosRope::rotate: in-place q and k must be non-const Views (use rotate_copy for const inputs)");
   Impl::check_same_tokens<Layout>("rotate", "q", q, "k", k);
   Impl::rotate_impl("rotate", space, layout, q, q, k, k, Impl::Access<Layout>::heads(k), source, positions,
-                    options);
+                    options, status);
 }
 
 /// Rotates q alone in place.
@@ -55,15 +63,20 @@ void rotate(const ExecutionSpace& space, const Layout& layout, const QView& q, c
 /// \param q non-const View [.., head_dim], rotated in place
 /// \param source Table, OnTheFly or CosSinViews
 /// \param positions where each token sits (see the q-and-k overload)
-/// \param options direction, and whether positions are validated first
-template <class ExecutionSpace, class Layout, class QView, class Source, class Positions = ImplicitPositions,
-          std::enable_if_t<Kokkos::is_view_v<QView> && is_cos_sin_source_v<Source>, int> = 0>
+/// \param options direction, validation, kernel path
+/// \param status where in-kernel validation flags skipped tokens (Status.hpp); without one, a
+///        failing token aborts the kernel
+template <
+    class ExecutionSpace, class Layout, class QView, class Source, class Positions = ImplicitPositions,
+    class Status = Impl::NoStatus,
+    std::enable_if_t<Kokkos::is_view_v<QView> && is_cos_sin_source_v<Source> && Impl::is_status_arg_v<Status>,
+                     int> = 0>
 void rotate(const ExecutionSpace& space, const Layout& layout, const QView& q, const Source& source,
-            const Positions& positions = {}, const RotateOptions& options = {}) {
+            const Positions& positions = {}, const RotateOptions& options = {}, const Status& status = {}) {
   Impl::static_check_view<ExecutionSpace, Layout, QView>();
   static_assert(Impl::is_mutable_view_v<QView>,
                 "KokkosRope::rotate: in-place q must be a non-const View (use rotate_copy for const inputs)");
-  Impl::rotate_impl("rotate", space, layout, q, q, q, q, 0, source, positions, options);
+  Impl::rotate_impl("rotate", space, layout, q, q, q, q, 0, source, positions, options, status);
 }
 
 /// Out of place: q_out, k_out = RoPE(q_in, k_in), in one launch; the unrotated tail of a partial
@@ -76,15 +89,17 @@ void rotate(const ExecutionSpace& space, const Layout& layout, const QView& q, c
 /// \param k_out non-const View of k_in's extents, not overlapping k_in
 /// \param source Table, OnTheFly or CosSinViews
 /// \param positions where each token sits (see `rotate`)
-/// \param options direction, and whether positions are validated first
+/// \param options direction, validation, kernel path
+/// \param status where in-kernel validation flags skipped tokens (Status.hpp); without one, a
+///        failing token aborts the kernel
 template <class ExecutionSpace, class Layout, class QIn, class KIn, class QOut, class KOut, class Source,
-          class Positions = ImplicitPositions,
+          class Positions = ImplicitPositions, class Status = Impl::NoStatus,
           std::enable_if_t<Kokkos::is_view_v<KIn> && Kokkos::is_view_v<QOut> && Kokkos::is_view_v<KOut> &&
-                               is_cos_sin_source_v<Source>,
+                               is_cos_sin_source_v<Source> && Impl::is_status_arg_v<Status>,
                            int> = 0>
 void rotate_copy(const ExecutionSpace& space, const Layout& layout, const QIn& q_in, const KIn& k_in,
                  const QOut& q_out, const KOut& k_out, const Source& source, const Positions& positions = {},
-                 const RotateOptions& options = {}) {
+                 const RotateOptions& options = {}, const Status& status = {}) {
   Impl::static_check_view<ExecutionSpace, Layout, QIn>();
   Impl::static_check_view<ExecutionSpace, Layout, KIn>();
   Impl::static_check_view<ExecutionSpace, Layout, QOut>();
@@ -95,7 +110,7 @@ void rotate_copy(const ExecutionSpace& space, const Layout& layout, const QIn& q
   Impl::check_same_shape<Layout>("rotate_copy", "q_in", q_in, "q_out", q_out);
   Impl::check_same_shape<Layout>("rotate_copy", "k_in", k_in, "k_out", k_out);
   Impl::rotate_impl("rotate_copy", space, layout, q_in, q_out, k_in, k_out, Impl::Access<Layout>::heads(k_in),
-                    source, positions, options);
+                    source, positions, options, status);
 }
 
 /// Out of place, q alone.
@@ -105,17 +120,23 @@ void rotate_copy(const ExecutionSpace& space, const Layout& layout, const QIn& q
 /// \param q_out non-const View of q_in's extents, not overlapping q_in
 /// \param source Table, OnTheFly or CosSinViews
 /// \param positions where each token sits (see `rotate`)
-/// \param options direction, and whether positions are validated first
-template <class ExecutionSpace, class Layout, class QIn, class QOut, class Source,
-          class Positions = ImplicitPositions,
-          std::enable_if_t<Kokkos::is_view_v<QOut> && is_cos_sin_source_v<Source>, int> = 0>
+/// \param options direction, validation, kernel path
+/// \param status where in-kernel validation flags skipped tokens (Status.hpp); without one, a
+///        failing token aborts the kernel
+template <
+    class ExecutionSpace, class Layout, class QIn, class QOut, class Source,
+    class Positions = ImplicitPositions, class Status = Impl::NoStatus,
+    std::enable_if_t<Kokkos::is_view_v<QOut> && is_cos_sin_source_v<Source> && Impl::is_status_arg_v<Status>,
+                     int> = 0>
 void rotate_copy(const ExecutionSpace& space, const Layout& layout, const QIn& q_in, const QOut& q_out,
-                 const Source& source, const Positions& positions = {}, const RotateOptions& options = {}) {
+                 const Source& source, const Positions& positions = {}, const RotateOptions& options = {},
+                 const Status& status = {}) {
   Impl::static_check_view<ExecutionSpace, Layout, QIn>();
   Impl::static_check_view<ExecutionSpace, Layout, QOut>();
   static_assert(Impl::is_mutable_view_v<QOut>, "KokkosRope::rotate_copy: q_out must be a non-const View");
   Impl::check_same_shape<Layout>("rotate_copy", "q_in", q_in, "q_out", q_out);
-  Impl::rotate_impl("rotate_copy", space, layout, q_in, q_out, q_in, q_out, 0, source, positions, options);
+  Impl::rotate_impl("rotate_copy", space, layout, q_in, q_out, q_in, q_out, 0, source, positions, options,
+                    status);
 }
 
 }  // namespace KokkosRope

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The checks of a rotation's arguments: at compile time (Views, ranks, accessibility), then on
-// the host (extents), then on the instance (cu_seqlens and positions, by small reductions).
+// the host (extents), then, for Validation::before_kernel, on the instance (cu_seqlens and
+// positions, by small reductions read back on the host). In-kernel validation is the kernel's.
 #ifndef KOKKOSROPE_IMPL_CHECKS_HPP
 #define KOKKOSROPE_IMPL_CHECKS_HPP
 
@@ -97,7 +98,7 @@ void check_position_range(const ExecutionSpace& space, const char* where, std::i
   std::int64_t lo = 0, hi = 0;
   const PositionRange<Tokens, Positions> range{token_map, position_map};
   bool checked = false;
-  if constexpr (is_host_space_v<ExecutionSpace>) {
+  if constexpr (is_host_execution_space_v<ExecutionSpace>) {
     if (tokens <= 4096) {
       // Decode-sized calls on a host space: a plain loop after waiting for the instance (which
       // may still be writing the positions) costs a fraction of a parallel reduction's launch.
@@ -119,18 +120,24 @@ void check_position_range(const ExecutionSpace& space, const char* where, std::i
                                       " positions); build the table for more positions");
 }
 
-template <class ExecutionSpace, class Layout, class Tokens, class Positions, class Source>
-void check_positions(const ExecutionSpace& space, const char* where, std::int64_t tokens, std::int64_t seq,
-                     const Tokens& token_map, const Positions& position_map, const Source& source) {
-  const std::int64_t limit = source.position_limit();
+/// What the host checks for free: implicit positions of a grid layout run 0 .. seq - 1.
+template <class Layout, class Positions>
+void check_positions_on_host(const char* where, std::int64_t seq, const Positions&, std::int64_t limit) {
   if constexpr (std::is_same_v<Positions, ImplicitPositionMap> && Layout::rank == 4) {
     if (limit >= 0 && seq > limit)
       throw_invalid_argument(where, "sequence length " + std::to_string(seq) +
                                         " is past the cos/sin source (" + std::to_string(limit) +
                                         " positions)");
-  } else {
-    check_position_range(space, where, tokens, token_map, position_map, limit);
   }
+}
+
+/// Validation::before_kernel: every token's position in [0, limit), by a reduction read back on
+/// the host (the implicit positions of grid layouts are the host's, above).
+template <class Layout, class ExecutionSpace, class Tokens, class Positions>
+void check_positions(const ExecutionSpace& space, const char* where, std::int64_t tokens,
+                     const Tokens& token_map, const Positions& position_map, std::int64_t limit) {
+  if constexpr (!(std::is_same_v<Positions, ImplicitPositionMap> && Layout::rank == 4))
+    check_position_range(space, where, tokens, token_map, position_map, limit);
 }
 
 /// Finds the first sequence with an odd local length (dual_chunk needs two equal chunks).

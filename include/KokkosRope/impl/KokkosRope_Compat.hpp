@@ -7,6 +7,8 @@
 #include <Kokkos_Core.hpp>
 #include <Kokkos_Profiling_ScopedRegion.hpp>
 
+#include <type_traits>
+
 #if KOKKOS_VERSION < 40500
 #error "KokkosRope needs Kokkos 4.5 or newer"
 #endif
@@ -21,11 +23,24 @@ using host_mirror_t = typename View::host_mirror_type;
 using half_t = Kokkos::Experimental::half_t;
 using bhalf_t = Kokkos::Experimental::bhalf_t;
 
-// True when the execution space runs on the host: it then gets one thread per team and loops
-// the compiler can vectorise, where a GPU gets lanes over pairs and threads over heads.
+// True when the execution space runs on the host's cores: it then takes the host-rows path and
+// may validate before the kernel. Asked of the execution space itself, not of its memory: on
+// unified-memory builds (CUDA unified memory, MI300A) the host can reach a GPU's memory.
 template <class ExecutionSpace>
-inline constexpr bool is_host_space_v =
-    Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename ExecutionSpace::memory_space>::accessible;
+inline constexpr bool is_host_execution_space_v = false
+#if defined(KOKKOS_ENABLE_SERIAL)
+                                                  || std::is_same_v<ExecutionSpace, Kokkos::Serial>
+#endif
+#if defined(KOKKOS_ENABLE_OPENMP)
+                                                  || std::is_same_v<ExecutionSpace, Kokkos::OpenMP>
+#endif
+#if defined(KOKKOS_ENABLE_THREADS)
+                                                  || std::is_same_v<ExecutionSpace, Kokkos::Threads>
+#endif
+#if defined(KOKKOS_ENABLE_HPX)
+                                                  || std::is_same_v<ExecutionSpace, Kokkos::Experimental::HPX>
+#endif
+    ;
 
 }  // namespace KokkosRope::Impl
 

@@ -12,24 +12,26 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 namespace KokkosRope::Impl {
 
-// Copies a host vector into a new View on the instance. The staging buffer is a std::vector
-// (freeing a Kokkos host allocation would fence globally); the instance fence keeps it alive until
-// the transfer is done (sources are built once, so this is not on a hot path).
+// Copies a host vector into a new View on the instance, without waiting for it: the staging
+// buffer (a std::vector: freeing a Kokkos host allocation would fence globally) is handed to
+// `keep_alive`, which the source holds for its lifetime.
 template <class T, class MemorySpace, class ExecutionSpace, class Source>
 Kokkos::View<T*, MemorySpace> upload(const ExecutionSpace& space, const std::vector<Source>& host,
-                                     const std::string& label) {
+                                     const std::string& label, std::shared_ptr<const void>& keep_alive) {
   Kokkos::View<T*, MemorySpace> device(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, label),
                                        host.size());
-  std::vector<T> staging(host.begin(), host.end());
+  auto staging = std::make_shared<std::vector<T>>(host.begin(), host.end());
   Kokkos::deep_copy(
       space, device,
-      Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(staging.data(), staging.size()));
-  space.fence("KokkosRope::upload: " + label);
+      Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryUnmanaged>(staging->data(), staging->size()));
+  keep_alive = staging;
   return device;
 }
 
@@ -38,6 +40,15 @@ template <class CosView, class SinView>
 struct ViewEvaluator {
   CosView m_cos;
   SinView m_sin;
+  /// The value type of both Views when each position's row is contiguous (the host-rows path
+  /// then reads the rows in place); void otherwise.
+  using row_type = std::conditional_t<
+      std::is_same_v<typename CosView::non_const_value_type, typename SinView::non_const_value_type> &&
+          std::is_same_v<typename CosView::array_layout, Kokkos::LayoutRight> &&
+          std::is_same_v<typename SinView::array_layout, Kokkos::LayoutRight>,
+      typename CosView::non_const_value_type, void>;
+  KOKKOS_INLINE_FUNCTION const auto* cos_row(std::int64_t pos) const { return &m_cos(pos, 0); }
+  KOKKOS_INLINE_FUNCTION const auto* sin_row(std::int64_t pos) const { return &m_sin(pos, 0); }
   template <class Acc>
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t pos, int pair, Acc& c, Acc& s) const {
     c = static_cast<Acc>(m_cos(pos, pair));

@@ -6,6 +6,7 @@
 #define KOKKOSROPE_IMPL_LAUNCH_HPP
 
 #include <KokkosRope/Options.hpp>
+#include <KokkosRope/Status.hpp>
 #include <KokkosRope/impl/KokkosRope_Checks.hpp>
 #include <KokkosRope/impl/KokkosRope_Compat.hpp>
 #include <KokkosRope/impl/KokkosRope_Error.hpp>
@@ -13,6 +14,7 @@
 #include <KokkosRope/impl/KokkosRope_RotateKernel.hpp>
 #include <KokkosRope/impl/KokkosRope_TensorAccess.hpp>
 
+#include <algorithm>
 #include <climits>
 #include <cstdint>
 #include <string>
@@ -105,7 +107,7 @@ auto make_maps(const ExecutionSpace& space, const char* where, const Layout& lay
                                  "cu_seqlens must start at 0, never decrease and end at the token count " +
                                      std::to_string(tokens));
       }
-      return VarlenTokens<Cu>{layout.cu_seqlens, batch};
+      return VarlenTokens<Cu>{layout.cu_seqlens, batch, tokens};
     }
   }();
   const std::int64_t batch = [&]() -> std::int64_t {
@@ -158,11 +160,122 @@ auto make_maps(const ExecutionSpace& space, const char* where, const Layout& lay
   return std::make_pair(tokens_map, position_map);
 }
 
+/// The caller passed no RotateStatus.
+struct NoStatus {};
+template <class T>
+inline constexpr bool is_status_arg_v = std::is_same_v<T, NoStatus> || is_rotate_status_v<T>;
+
+/// Validation::automatic resolved for the execution space.
+template <class ExecutionSpace>
+Validation resolve_validation(Validation requested) {
+  if (requested != Validation::automatic) return requested;
+  return is_host_execution_space_v<ExecutionSpace> ? Validation::before_kernel : Validation::in_kernel;
+}
+
+/// Why the vector path cannot take these Views (nullptr: it can). 16-byte units need unit-stride
+/// rows that start on 16-byte boundaries and a rotary part (and copied tail) of whole units.
+template <class QIn, class QOut, class KIn, class KOut>
+const char* vector_path_obstacle(const QIn& q_in, const QOut& q_out, const KIn& k_in, const KOut& k_out,
+                                 const KernelConfig& cfg) {
+  using T = typename QOut::non_const_value_type;
+  constexpr int P = pack_width_v<T>;
+  if constexpr (sizeof(typename QIn::value_type) != sizeof(T) ||
+                sizeof(typename KIn::value_type) != sizeof(T) ||
+                sizeof(typename KOut::value_type) != sizeof(T)) {
+    return "q and k element types differ in size";
+  } else {
+    const auto rows_aligned = [&](const auto& v) {
+      constexpr int last = std::decay_t<decltype(v)>::rank() - 1;
+      if (v.stride(last) != 1) return false;
+      for (int r = 0; r < last; ++r)
+        if (v.extent(r) > 1 && v.stride(r) % P != 0) return false;
+      return reinterpret_cast<std::uintptr_t>(v.data()) % (P * sizeof(T)) == 0;
+    };
+    if (!(rows_aligned(q_in) && rows_aligned(q_out) && rows_aligned(k_in) && rows_aligned(k_out)))
+      return "head rows must have unit stride and start on 16-byte boundaries";
+    if ((cfg.interleaved ? 2 * cfg.half : cfg.half) % P != 0)
+      return "the rotary part must be whole 16-byte units (rotary_dim / 2 a multiple of 16 / sizeof(T) for "
+             "half_split pairs, rotary_dim for interleaved ones)";
+    if ((cfg.copy_tail_q || cfg.copy_tail_k) && (cfg.head_dim - 2 * cfg.half) % P != 0)
+      return "the unrotated tail (head_dim - rotary_dim) must be whole 16-byte units";
+    return nullptr;
+  }
+}
+
+template <class ExecutionSpace, class QIn, class QOut, class KIn, class KOut>
+KernelPath choose_path(const char* where, KernelPath requested, const QIn& q_in, const QOut& q_out,
+                       const KIn& k_in, const KOut& k_out, const KernelConfig& cfg) {
+  constexpr int last = QIn::rank() - 1;
+  const bool unit_stride =
+      q_in.stride(last) == 1 && q_out.stride(last) == 1 && k_in.stride(last) == 1 && k_out.stride(last) == 1;
+  const char* obstacle = vector_path_obstacle(q_in, q_out, k_in, k_out, cfg);
+  switch (requested) {
+    case KernelPath::automatic:
+      if constexpr (is_host_execution_space_v<ExecutionSpace>)
+        return unit_stride ? KernelPath::host_rows : KernelPath::lanes;
+      else
+        return obstacle == nullptr ? KernelPath::vector : KernelPath::lanes;
+    case KernelPath::host_rows:
+      if (!unit_stride)
+        throw_invalid_argument(where, "kernel_path host_rows needs unit-stride head rows in q and k");
+      return requested;
+    case KernelPath::vector:
+      if (obstacle != nullptr) throw_invalid_argument(where, std::string("kernel_path vector: ") + obstacle);
+      return requested;
+    case KernelPath::lanes:
+      return requested;
+  }
+  return KernelPath::lanes;
+}
+
+inline const char* path_name(KernelPath path) {
+  switch (path) {
+    case KernelPath::host_rows:
+      return "host_rows";
+    case KernelPath::lanes:
+      return "lanes";
+    case KernelPath::vector:
+      return "vector";
+    case KernelPath::automatic:
+      break;
+  }
+  return "automatic";
+}
+
+/// Team shape of the lanes and vector paths: what a GPU wants (lanes: a warp's lanes over
+/// consecutive pairs, up to 8 warps over heads; vector: about 256 16-byte units per team, tokens
+/// grouped where a token has fewer), within what the space allows. Host spaces run the lanes
+/// path of strided Views on one-thread teams unless a path was forced.
+struct TeamShape {
+  int team_size = 1;
+  int vector_length = 1;
+  int tokens_per_team = 1;
+};
+
+template <class ExecutionSpace>
+TeamShape gpu_team_shape(const KernelConfig& cfg, int units_per_token) {
+  TeamShape shape;
+  if (cfg.path == KernelPath::vector) {
+    constexpr int target = 256;
+    shape.tokens_per_team =
+        units_per_token >= target ? 1 : std::min(16, target / std::max(units_per_token, 1));
+    const int units = shape.tokens_per_team * units_per_token;
+    shape.team_size = std::min(target, (units + 31) / 32 * 32);
+  } else {
+    int lanes = 1;
+    while (lanes < cfg.half && lanes < 32) lanes *= 2;
+    const int heads = cfg.q_heads + cfg.k_heads;
+    shape.vector_length = lanes;
+    shape.team_size = heads < 1 ? 1 : (heads > 8 ? 8 : heads);
+  }
+  return shape;
+}
+
 template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class KOut, class Source,
-          class PositionsArg>
+          class PositionsArg, class Status = NoStatus>
 void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& layout, const QIn& q_in,
                  const QOut& q_out, const KIn& k_in, const KOut& k_out, int k_heads, const Source& source,
-                 const PositionsArg& positions, const RotateOptions& options) {
+                 const PositionsArg& positions, const RotateOptions& options, const Status& status = {}) {
   using access = Access<Layout>;
   using Acc = std::conditional_t<std::is_same_v<typename QIn::non_const_value_type, double> ||
                                      std::is_same_v<typename KIn::non_const_value_type, double>,
@@ -170,6 +283,15 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
   static_assert(positions_kind_v<PositionsArg> != PositionsKind::none,
                 "KokkosRope::rotate: positions must be ImplicitPositions{}, sequence_offsets(v), "
                 "token_positions(v) or context_parallel(shard[, v])");
+  static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename Source::memory_space>::accessible,
+                "KokkosRope::rotate: the cos/sin source (Table, OnTheFly, CosSinViews) must live in a memory "
+                "space accessible from the execution space");
+  using Record =
+      typename std::conditional_t<std::is_same_v<Status, NoStatus>,
+                                  RotateStatus<typename ExecutionSpace::memory_space>, Status>::record_type;
+  static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename Record::memory_space>::accessible,
+                "KokkosRope::rotate: the RotateStatus must live in a memory space accessible from the "
+                "execution space");
   Kokkos::Profiling::ScopedRegion region(std::string("KokkosRope::") + where);
 
   const int head_dim = access::dim(q_in);
@@ -187,33 +309,86 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
     throw_invalid_argument(where,
                            "too many heads: " + std::to_string(q_heads) + " + " + std::to_string(k_heads));
 
-  auto maps = make_maps(space, where, layout, positions, q_in, options.check_positions);
+  const Validation validation = resolve_validation<ExecutionSpace>(options.validation);
+  const bool before_kernel = validation == Validation::before_kernel;
+  auto maps = make_maps(space, where, layout, positions, q_in, before_kernel);
   if (tokens == 0 || q_heads + k_heads == 0) return;  // empty batch: nothing to do, nothing to check
-  std::int64_t seq = 0;
-  if constexpr (Layout::rank == 4) seq = access::seq(q_in);
-  if (options.check_positions)
-    check_positions<ExecutionSpace, Layout>(space, where, tokens, seq, maps.first, maps.second, source);
+  if (validation != Validation::none) {
+    std::int64_t seq = 0;
+    if constexpr (Layout::rank == 4) seq = access::seq(q_in);
+    check_positions_on_host<Layout>(where, seq, maps.second, source.position_limit());
+    if (before_kernel)
+      check_positions<Layout>(space, where, tokens, maps.first, maps.second, source.position_limit());
+  }
 
-  const int half = rotary_dim / 2;
-  const bool copy_tail = rotary_dim < head_dim && q_in.data() != q_out.data();
-  constexpr int last = Layout::rank - 1;
-  const bool unit_stride =
-      q_in.stride(last) == 1 && q_out.stride(last) == 1 && k_in.stride(last) == 1 && k_out.stride(last) == 1;
-  const auto shape = LaunchShape<ExecutionSpace>::choose(half, q_heads + k_heads);
-  const bool backward = options.direction == Direction::backward;
-  const bool interleaved = source.pair_style() == PairStyle::interleaved;
+  KernelConfig cfg;
+  cfg.num_tokens = tokens;
+  cfg.position_limit = source.position_limit();
+  cfg.half = rotary_dim / 2;
+  cfg.head_dim = head_dim;
+  cfg.q_heads = q_heads;
+  cfg.k_heads = k_heads;
+  // Each tensor on its own: q rotated in place while k goes to a cache still needs k's tail.
+  cfg.copy_tail_q = rotary_dim < head_dim && q_in.data() != q_out.data();
+  cfg.copy_tail_k = k_heads > 0 && rotary_dim < head_dim && k_in.data() != k_out.data();
+  cfg.interleaved = source.pair_style() == PairStyle::interleaved;
+  cfg.backward = options.direction == Direction::backward;
+  cfg.path = choose_path<ExecutionSpace>(where, options.kernel_path, q_in, q_out, k_in, k_out, cfg);
+
+  TokenFlagger<Record> flagger;
+  if (validation == Validation::in_kernel) {
+    if constexpr (std::is_same_v<Status, NoStatus>)
+      flagger.m_mode = FlagMode::abort;
+    else {
+      flagger.m_record = status.record();
+      flagger.m_mode = FlagMode::record;
+    }
+  }
+  const std::string label = std::string("KokkosRope::") + where + "[" + path_name(cfg.path) + "]";
 
   source.visit([&](const auto& eval) {
-    using Kernel =
-        RotateKernel<ExecutionSpace, Layout, Acc, QIn, QOut, KIn, KOut, std::decay_t<decltype(eval)>,
-                     std::decay_t<decltype(maps.first)>, std::decay_t<decltype(maps.second)>>;
-    for (std::int64_t first = 0; first < tokens; first += INT_MAX) {
-      const int league = static_cast<int>(tokens - first < INT_MAX ? tokens - first : INT_MAX);
-      Kokkos::TeamPolicy<ExecutionSpace> policy(space, league, shape.team_size, shape.vector_length);
-      policy.set_scratch_size(0, Kokkos::PerTeam(Kernel::scratch_bytes(half)));
-      Kokkos::parallel_for(std::string("KokkosRope::") + where, policy,
-                           Kernel{q_in, q_out, k_in, k_out, eval, maps.first, maps.second, first, half,
-                                  head_dim, q_heads, k_heads, copy_tail, unit_stride, interleaved, backward});
+    using Kernel = RotateKernel<ExecutionSpace, Layout, Acc, QIn, QOut, KIn, KOut,
+                                std::decay_t<decltype(eval)>, std::decay_t<decltype(maps.first)>,
+                                std::decay_t<decltype(maps.second)>, TokenFlagger<Record>>;
+    Kernel kernel{q_in, q_out, k_in, k_out, eval, maps.first, maps.second, flagger, cfg, 0};
+    if (cfg.path == KernelPath::host_rows) {
+      Kokkos::parallel_for(
+          label,
+          Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>(space, 0, tokens),
+          kernel);
+      return;
+    }
+    using policy_type = typename Kernel::team_policy;
+    const int units_per_token = q_heads * kernel.template units_per_row<QOut>(cfg.copy_tail_q) +
+                                k_heads * kernel.template units_per_row<KOut>(cfg.copy_tail_k);
+    TeamShape shape;
+    if (!is_host_execution_space_v<ExecutionSpace> || options.kernel_path != KernelPath::automatic)
+      shape = gpu_team_shape<ExecutionSpace>(cfg, units_per_token);
+    // Scratch within the space's per-team limit: fewer tokens per team, then no staging at all
+    // (each lane evaluates its own cos/sin) for rotary dimensions too large to stage.
+    const std::size_t limit = static_cast<std::size_t>(policy_type::scratch_size_max(0));
+    while (shape.tokens_per_team > 1 && Kernel::scratch_bytes(shape.tokens_per_team, cfg.half, true) > limit)
+      shape.tokens_per_team /= 2;
+    kernel.m_cfg.tokens_per_team = shape.tokens_per_team;
+    kernel.m_cfg.use_scratch = Kernel::scratch_bytes(shape.tokens_per_team, cfg.half, true) <= limit;
+    const std::size_t scratch =
+        Kernel::scratch_bytes(shape.tokens_per_team, cfg.half, kernel.m_cfg.use_scratch);
+    {
+      policy_type probe(space, 1, 1, 1);
+      probe.set_scratch_size(0, Kokkos::PerTeam(scratch));
+      shape.vector_length = std::min(shape.vector_length, policy_type::vector_length_max());
+      shape.team_size =
+          std::max(1, std::min(shape.team_size, probe.team_size_max(kernel, Kokkos::ParallelForTag())));
+    }
+    const std::int64_t per_team = shape.tokens_per_team;
+    const std::int64_t per_launch = static_cast<std::int64_t>(INT_MAX) * per_team;
+    for (std::int64_t first = 0; first < tokens; first += per_launch) {
+      const std::int64_t count = std::min(per_launch, tokens - first);
+      kernel.m_token_offset = first;
+      policy_type policy(space, static_cast<int>((count + per_team - 1) / per_team), shape.team_size,
+                         shape.vector_length);
+      policy.set_scratch_size(0, Kokkos::PerTeam(scratch));
+      Kokkos::parallel_for(label, policy, kernel);
     }
   });
 }

@@ -55,49 +55,72 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_pair_of_vector(const XView& x, const Cos
               x(i2));
 }
 
-/// Host path of the kernels: one head row with unit stride, through restrict pointers so the
-/// compiler vectorises the pair loop without runtime alias checks (the View-indexed loop
-/// vectorises only partly). `in == out` is the in-place case, a loop of its own since restrict
-/// pointers must not alias; otherwise the rows must not overlap, which the out-of-place entry
-/// points require anyway. (Device-callable so that a GPU build instantiating it for a host space
-/// compiles cleanly; GPUs take the lane-parallel path.)
+/// The host-rows path: pairs [first, first + count) of one head row with unit stride, through
+/// restrict pointers so the compiler vectorises the loop without run-time alias checks. `c` and
+/// `s` point at pair `first`'s cos and sin. `in == out` is the in-place case, a loop of its own
+/// since restrict pointers must not alias; otherwise the rows must not overlap, which the
+/// out-of-place entry points require anyway. (Device-callable: a forced host_rows path runs on
+/// GPUs too.)
 template <PairStyle Style, class Acc, class T>
-KOKKOS_FORCEINLINE_FUNCTION void rotate_row_host(const T* in, T* out, const Acc* KOKKOS_RESTRICT c,
-                                                 const Acc* KOKKOS_RESTRICT s, int half) {
+KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc* KOKKOS_RESTRICT c,
+                                                  const Acc* KOKKOS_RESTRICT s, int half, int first,
+                                                  int count) {
   if constexpr (Style == PairStyle::half_split) {
     if (in == out) {
-      T* KOKKOS_RESTRICT x1 = out;
-      T* KOKKOS_RESTRICT x2 = out + half;
+      T* KOKKOS_RESTRICT x1 = out + first;
+      T* KOKKOS_RESTRICT x2 = out + half + first;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
-      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], x1[i], x2[i], x1[i], x2[i]);
+      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], x1[i], x2[i], x1[i], x2[i]);
     } else {
-      const T* KOKKOS_RESTRICT a1 = in;
-      const T* KOKKOS_RESTRICT a2 = in + half;
-      T* KOKKOS_RESTRICT y1 = out;
-      T* KOKKOS_RESTRICT y2 = out + half;
+      const T* KOKKOS_RESTRICT a1 = in + first;
+      const T* KOKKOS_RESTRICT a2 = in + half + first;
+      T* KOKKOS_RESTRICT y1 = out + first;
+      T* KOKKOS_RESTRICT y2 = out + half + first;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
-      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], a1[i], a2[i], y1[i], y2[i]);
+      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], a1[i], a2[i], y1[i], y2[i]);
     }
   } else {
     if (in == out) {
-      T* KOKKOS_RESTRICT x = out;
+      T* KOKKOS_RESTRICT x = out + 2 * first;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
-      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], x[2 * i], x[2 * i + 1], x[2 * i], x[2 * i + 1]);
+      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], x[2 * i], x[2 * i + 1], x[2 * i], x[2 * i + 1]);
     } else {
-      const T* KOKKOS_RESTRICT a = in;
-      T* KOKKOS_RESTRICT y = out;
+      const T* KOKKOS_RESTRICT a = in + 2 * first;
+      T* KOKKOS_RESTRICT y = out + 2 * first;
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
-      for (int i = 0; i < half; ++i) rotate_pair(c[i], s[i], a[2 * i], a[2 * i + 1], y[2 * i], y[2 * i + 1]);
+      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], a[2 * i], a[2 * i + 1], y[2 * i], y[2 * i + 1]);
     }
   }
+}
+
+/// N consecutive elements moved by one access: 16 bytes (or 8) aligned to their size, the unit
+/// of the vector path (a GPU lane then issues one 128-bit load instead of eight 16-bit ones).
+template <class T, int N>
+struct alignas(sizeof(T) * N) Pack {
+  T v[N];
+};
+
+/// Elements per 16-byte access.
+template <class T>
+inline constexpr int pack_width_v = 16 / static_cast<int>(sizeof(T)) > 0 ? 16 / static_cast<int>(sizeof(T))
+                                                                         : 1;
+
+template <int N, class T>
+KOKKOS_FORCEINLINE_FUNCTION Pack<std::remove_const_t<T>, N> load_pack(T* p) {
+  return *reinterpret_cast<const Pack<std::remove_const_t<T>, N>*>(p);
+}
+
+template <int N, class T>
+KOKKOS_FORCEINLINE_FUNCTION void store_pack(T* p, const Pack<T, N>& x) {
+  *reinterpret_cast<Pack<T, N>*>(p) = x;
 }
 
 }  // namespace KokkosRope::Impl

@@ -29,6 +29,12 @@ template <class O>
 inline constexpr PositionsKind positions_kind_v<ContextParallel<O>> = PositionsKind::context_parallel;
 
 // ---- flat token index -> coordinates ---------------------------------------------------------
+// Each map also says, per token, what in-kernel validation finds wrong with it (StatusReason
+// bits; 0: nothing).
+
+/// StatusReason bits (Status.hpp) as the maps report them.
+inline constexpr unsigned reason_position_negative = 1u, reason_position_past_source = 2u,
+                          reason_malformed_cu_seqlens = 4u, reason_odd_dual_chunk = 8u;
 
 /// BSHD / BHSD: g = b * S + s.
 struct GridTokens {
@@ -37,11 +43,13 @@ struct GridTokens {
     const std::int64_t b = g / m_seq;
     return {b, g - b * m_seq, g};
   }
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord&) const { return 0; }
 };
 
 /// Packed, one sequence.
 struct SingleSequenceTokens {
   KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const { return {0, g, g}; }
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord&) const { return 0; }
 };
 
 /// Packed with cu_seqlens: binary search for the sequence holding token g (once per token).
@@ -49,6 +57,7 @@ template <class Cu>
 struct VarlenTokens {
   Cu m_cu;
   std::int64_t m_batch;
+  std::int64_t m_tokens;
   KOKKOS_INLINE_FUNCTION TokenCoord operator()(std::int64_t g) const {
     std::int64_t lo = 0, hi = m_batch - 1;  // largest b with cu(b) <= g
     while (lo < hi) {
@@ -59,6 +68,15 @@ struct VarlenTokens {
         hi = mid - 1;
     }
     return {lo, g - static_cast<std::int64_t>(m_cu(lo)), g};
+  }
+  // The token's sequence must hold it and follow its predecessor; the first and last tokens
+  // check the ends. (Exhaustive checks are Validation::before_kernel's.)
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord& c) const {
+    const auto at = [&](std::int64_t b) { return static_cast<std::int64_t>(m_cu(b)); };
+    bool bad = c.t < at(c.b) || c.t >= at(c.b + 1) || (c.b > 0 && at(c.b - 1) > at(c.b));
+    if (c.t == 0) bad = bad || at(0) != 0;
+    if (c.t == m_tokens - 1) bad = bad || at(m_batch) != m_tokens;
+    return bad ? reason_malformed_cu_seqlens : 0u;
   }
 };
 
@@ -78,11 +96,13 @@ struct ViewOffsets {
 
 struct ImplicitPositionMap {
   KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const { return c.s; }
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord&) const { return 0; }
 };
 template <class Offsets>
 struct OffsetPositionMap {
   ViewOffsets<Offsets> m_offsets;
   KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const { return m_offsets(c.b) + c.s; }
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord&) const { return 0; }
 };
 template <class PositionView>
 struct TokenPositionMap {
@@ -93,6 +113,7 @@ struct TokenPositionMap {
     else
       return static_cast<std::int64_t>(m_positions(c.t));
   }
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord&) const { return 0; }
 };
 
 // ---- context parallelism -----------------------------------------------------------------------
@@ -120,6 +141,9 @@ struct ContextParallelPositionMap {
   bool m_dual_chunk;
   KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
     return m_offsets(c.b) + context_parallel_position(c.s, m_length(c.b), m_rank, m_size, m_dual_chunk);
+  }
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord& c) const {
+    return m_dual_chunk && m_length(c.b) % 2 != 0 ? reason_odd_dual_chunk : 0u;
   }
 };
 
