@@ -34,7 +34,10 @@ namespace {
 
 using Space = Kokkos::DefaultExecutionSpace;
 using Memory = Space::memory_space;
-using Rows = Kokkos::View<float***, Memory>;  // [tokens, heads, head_dim]
+// Row-major on every backend (the default layout is LayoutLeft on CUDA): each token is one
+// contiguous row, which the MPI gather (whole tokens from h_q.data()), the comparison with the
+// reference (memcmp of token ranges) and the bshd view over the same bytes (Grid) rely on.
+using Rows = Kokkos::View<float***, Kokkos::LayoutRight, Memory>;  // [tokens, heads, head_dim]
 
 constexpr int q_heads = 2, k_heads = 1, head_dim = 64;
 
@@ -77,7 +80,7 @@ void rotate_batch(const Space& space, bool packed, std::int64_t batch, const std
   if (packed) {
     KokkosRope::rotate(space, KokkosRope::packed(upload(space, cu, "cu_seqlens")), q, k, source, positions);
   } else {
-    using Grid = Kokkos::View<float****, Memory, Kokkos::MemoryUnmanaged>;  // same bytes, LayoutRight
+    using Grid = Kokkos::View<float****, Kokkos::LayoutRight, Memory, Kokkos::MemoryUnmanaged>;  // same bytes
     const std::int64_t seq = static_cast<std::int64_t>(q.extent(0)) / batch;
     KokkosRope::rotate(space, KokkosRope::bshd, Grid(q.data(), batch, seq, q_heads, head_dim),
                        Grid(k.data(), batch, seq, k_heads, head_dim), source, positions);

@@ -26,7 +26,9 @@ int main(int argc, char* argv[]) {
     p.scaling = KokkosRope::Llama3Scaling{8.0, 1.0, 4.0, 8192};
     const Space space;
     KokkosRope::Table<Space::memory_space> table(space, p, seq);
-    Kokkos::View<float****, Space::memory_space> x("x", batch, seq, heads, dim);
+    // Row-major on every backend (the default layout is LayoutLeft on CUDA): the fill below walks
+    // the span, so the input tensor and the printed checksum are the same everywhere.
+    Kokkos::View<float****, Kokkos::LayoutRight, Space::memory_space> x("x", batch, seq, heads, dim);
     auto hx = Kokkos::create_mirror(x);  // a copy: the input must survive for the reference
     for (std::size_t i = 0; i < hx.span(); ++i) hx.data()[i] = static_cast<float>(std::sin(0.001 * double(i)));
     Kokkos::deep_copy(space, x, hx);
