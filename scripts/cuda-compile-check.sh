@@ -5,7 +5,12 @@
 # headers is generated from the OpenMP ones the sysroot installs; the translation units of
 # tests/cuda-compile/ are compiled with it (objects only: nothing is linked or run), with nvcc
 # warnings as errors (a host-only call in a kernel template is only a warning otherwise).
-# `-Xptxas -v` output is kept and summarised per kernel (registers, spills, stack, shared memory).
+# `-Xptxas -v` output is kept and summarised per kernel (registers, spills, stack, shared memory),
+# and so is each unit's PTX (nvcc --keep; the other intermediates are deleted): the report counts
+# every kernel's global loads and stores by vector width (ld.global.v4 / .v2 / scalar, st.global
+# likewise), so that a 16-byte access path shows as v4 loads and stores.
+# The instances (tests/cuda-compile/instances.cpp) are backend-neutral: scripts/hip-compile-check.sh
+# compiles the same file with hipcc for Kokkos::HIP.
 #
 #   scripts/cuda-compile-check.sh [options]            compile all instances, write the report
 #   scripts/cuda-compile-check.sh --expect-failure     negative control: the deliberately broken
@@ -52,7 +57,7 @@ while [ $# -gt 0 ]; do
     -j) JOBS=$2; shift 2 ;;
     -j*) JOBS=${1#-j}; shift ;;
     --expect-failure) MODE=expect-failure; shift ;;
-    -h|--help) sed -n '3,23p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '3,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -127,16 +132,25 @@ NVCC_FLAGS=(-x cu -std=c++20 "-arch=$ARCH" --extended-lambda --expt-relaxed-cons
             -I"$REPO/include" -I"$GEN" -I"$KK")
 [ -z "$CCBIN" ] || NVCC_FLAGS+=(-ccbin "$CCBIN")
 
-# compile NAME SOURCE [DEFINES...]: object, log (nvcc's and ptxas' output), exit status.
+# compile NAME SOURCE [DEFINES...]: object, log (nvcc's and ptxas' output), exit status; for the
+# instances also the PTX (ptx/NAME.ptx).
 compile() {
   local name=$1 src=$2; shift 2
-  local t0=$SECONDS rc=0
-  "$NVCC" "${NVCC_FLAGS[@]}" "$@" -c "$src" -o "$OUT/obj/$name.o" >"$OUT/logs/$name.log" 2>&1 || rc=$?
+  local t0=$SECONDS rc=0 keep=()
+  if [ "$MODE" = check ]; then
+    mkdir -p "$OUT/keep/$name"
+    keep=(--keep --keep-dir "$OUT/keep/$name")
+  fi
+  "$NVCC" "${NVCC_FLAGS[@]}" "${keep[@]}" "$@" -c "$src" -o "$OUT/obj/$name.o" >"$OUT/logs/$name.log" 2>&1 || rc=$?
+  if [ ${#keep[@]} -gt 0 ]; then
+    for f in "$OUT/keep/$name"/*.ptx; do [ -f "$f" ] && mv "$f" "$OUT/ptx/$name.ptx"; done
+    rm -rf "$OUT/keep/$name"  # the other intermediates: about 30 MB per unit
+  fi
   echo "$rc" >"$OUT/logs/$name.rc"
   printf '[cuda-compile]   %-18s %s in %3d s\n' "$name" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" $((SECONDS - t0))
 }
-rm -rf "$OUT/obj" "$OUT/logs"
-mkdir -p "$OUT/obj" "$OUT/logs"
+rm -rf "$OUT/obj" "$OUT/logs" "$OUT/keep" "$OUT/ptx"
+mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/ptx"
 
 # ---- negative control -------------------------------------------------------------------------
 if [ "$MODE" = expect-failure ]; then
@@ -154,7 +168,27 @@ if [ "$MODE" = expect-failure ]; then
     { cat "$OUT/logs/broken.log" >&2; fail "broken_kernel.cpp failed, but not with the host-call error"; }
   say "nvcc rejected the broken kernel as it must:"
   grep -E 'error|^ +[^ ].*\^?$' "$OUT/logs/broken.log" | grep -v 'detected during\|instantiation of' | head -n 6
-  say "PASSED (the broken unit fails with the host-call error; its fixed twin compiles)"
+  say "negative control: tests/cuda-compile/host_source.cpp (a host-memory table on Kokkos::Cuda)"
+  compile host-source-fixed "$SRC/host_source.cpp" -DKR_FIXED &
+  compile host-source "$SRC/host_source.cpp" &
+  compile unified-memory "$SRC/unified_memory.cpp" &
+  wait
+  if [ "$(cat "$OUT/logs/host-source-fixed.rc")" -ne 0 ]; then
+    cat "$OUT/logs/host-source-fixed.log" >&2
+    fail "host_source.cpp -DKR_FIXED (a CudaSpace table) does not compile, so the control proves nothing"
+  fi
+  [ "$(cat "$OUT/logs/host-source.rc")" -ne 0 ] ||
+    fail "host_source.cpp compiled: a host-memory table on Kokkos::Cuda went unnoticed"
+  grep -q 'the cos/sin source (Table, OnTheFly, CosSinViews) must live in a memory space accessible' \
+    "$OUT/logs/host-source.log" ||
+    { cat "$OUT/logs/host-source.log" >&2; fail "host_source.cpp failed, but not with KokkosRope's message"; }
+  say "nvcc rejected the host-memory table with KokkosRope's message"
+  if [ "$(cat "$OUT/logs/unified-memory.rc")" -ne 0 ]; then
+    cat "$OUT/logs/unified-memory.log" >&2
+    fail "unified_memory.cpp: on a unified-memory build Kokkos::Cuda must still count as a device space"
+  fi
+  say "unified_memory.cpp compiled: Kokkos::Cuda takes the device paths on a unified-memory build"
+  say "PASSED (the broken units fail with their errors; their fixed twins and the unified-memory unit compile)"
   exit 0
 fi
 
@@ -190,11 +224,17 @@ for unit in "${UNITS[@]}"; do
   name=${unit%% *}
   sed "s|^|$name: |" "$OUT/logs/$name.log"
 done >"$OUT/ptxas-v.log"
-say "ptxas -v output: $OUT/ptxas-v.log"
+say "ptxas -v output: $OUT/ptxas-v.log; PTX: $OUT/ptx/"
+ptx=()
+for unit in "${UNITS[@]}"; do
+  name=${unit%% *}
+  [ -f "$OUT/ptx/$name.ptx" ] || fail "nvcc --keep left no PTX for $name (looked for *.ptx in its keep directory)"
+  ptx+=("$OUT/ptx/$name.ptx")
+done
 command -v python3 >/dev/null || fail "python3 is needed for the ptxas report"
 DEMANGLER=$(command -v c++filt || true)
 mkdir -p "$(dirname "$REPORT")"
 python3 "$SRC/ptxas_report.py" --log "$OUT/ptxas-v.log" --out "$REPORT" --copy "$OUT/cuda-ptxas-report.md" \
   --demangler "${DEMANGLER:-none}" --nvcc-version "$NVCC_VERSION" --host-compiler "$HOST_CXX_VERSION" \
-  --arch "$ARCH" --flags "${NVCC_FLAGS[*]}" --repo "$REPO"
+  --arch "$ARCH" --flags "${NVCC_FLAGS[*]}" --repo "$REPO" --ptx "${ptx[@]}"
 say "PASSED"

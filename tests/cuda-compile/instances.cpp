@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
-// CUDA compile check (scripts/cuda-compile-check.sh): instantiates KokkosRope's public kernels for
-// Kokkos::Cuda so that nvcc generates, and ptxas compiles, every kernel they launch. Compiled,
-// never run (there is no CUDA Kokkos library to link).
+// Device compile checks (scripts/cuda-compile-check.sh, scripts/hip-compile-check.sh): instantiates
+// KokkosRope's public kernels for the default device execution space of the Kokkos headers it is
+// compiled with (Kokkos::Cuda or Kokkos::HIP: the scripts configure a copy of the headers for one
+// of them), so that nvcc (ptxas) or hipcc generates every kernel they launch. Backend-neutral: no
+// backend is named here. Compiled, never run (there is no device Kokkos library to link).
 //
-// One value type per translation unit: -DKR_VALUE=0..3 (float, double, half_t, bhalf_t).
+// One value type per translation unit: -DKR_VALUE=0..3 (float, double, half_t, bhalf_t; Kokkos 4.x has
+// no bf16 type on HIP, where bhalf_t is float and that unit repeats the float kernels).
 //  - rotate / rotate_copy: a covering design. A unit has one case per tensor layout (7); the cos/sin
 //    source (4), the position kind (3) and in place / rotate_copy (2) are functions of the layout and
 //    the value type chosen so that, over the four units, every pair of values of any two of these
@@ -21,6 +24,7 @@
 
 #include <cstdint>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #ifndef KR_VALUE
@@ -28,8 +32,10 @@
 #endif
 
 namespace kr = KokkosRope;
-using Exec = Kokkos::Cuda;
-using Mem = Kokkos::CudaSpace;
+using Exec = Kokkos::DefaultExecutionSpace;  // Kokkos::Cuda or Kokkos::HIP
+using Mem = Exec::memory_space;              // Kokkos::CudaSpace or Kokkos::HIPSpace
+static_assert(!std::is_same_v<Exec, Kokkos::DefaultHostExecutionSpace>,
+              "instances.cpp: the Kokkos headers are not configured for a device backend (see the scripts)");
 
 namespace {
 
@@ -132,7 +138,8 @@ void one_case(const Exec& space, const Sources& sources) {
   const auto layout = LC::layout();
   const auto positions = make_positions<P, Q::rank()>();
   const auto& source = std::get<S>(sources);
-  const kr::RotateOptions options{kr::Direction::backward, true};
+  kr::RotateOptions options;  // the default validation; the other members are run-time choices
+  options.direction = kr::Direction::backward;
   Q q, k;
   if constexpr (copy) {
     QConst q_in, k_in;
@@ -152,9 +159,9 @@ void all_cases(const Exec& space, const Sources& sources, std::index_sequence<I.
 }  // namespace
 
 // External linkage: the instantiations above must be emitted.
-void kokkosrope_cuda_rotate_instances(const Exec& space, const kr::Table<Mem, float>& table_f,
-                                      const kr::Table<Mem, double>& table_d, const kr::OnTheFly<Mem>& on_the_fly,
-                                      const kr::CosSinViews<CosSin>& views) {
+void kokkosrope_device_rotate_instances(const Exec& space, const kr::Table<Mem, float>& table_f,
+                                        const kr::Table<Mem, double>& table_d, const kr::OnTheFly<Mem>& on_the_fly,
+                                        const kr::CosSinViews<CosSin>& views) {
   all_cases(space, Sources(table_f, table_d, on_the_fly, views),
             std::make_index_sequence<num_layouts>());
 }
@@ -200,10 +207,10 @@ struct TeamBlock {
 template <class PairTag, class Real>
 void blocks(const Exec& space, const Rows<T>& x, const kr::Table<Mem, Real>& table, kr::Direction direction) {
   const std::int64_t n = static_cast<std::int64_t>(x.extent(0));
-  Kokkos::parallel_for("KokkosRope::cuda_compile::SerialRotate",
+  Kokkos::parallel_for("KokkosRope::compile_check::SerialRotate",
                        Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>(space, 0, n),
                        SerialBlock<PairTag, T, Real>{x, table.cos(), table.sin(), direction});
-  Kokkos::parallel_for("KokkosRope::cuda_compile::TeamRotate",
+  Kokkos::parallel_for("KokkosRope::compile_check::TeamRotate",
                        Kokkos::TeamPolicy<Exec>(space, static_cast<int>(n), Kokkos::AUTO, 32),
                        TeamBlock<PairTag, T, Real>{x, table.cos(), table.sin(), direction});
 }
@@ -212,8 +219,8 @@ void blocks(const Exec& space, const Rows<T>& x, const kr::Table<Mem, Real>& tab
 
 // Both pair styles on this unit's value type, cos/sin from a float and a double table (the
 // pairing of style and table type alternates over the units, so all four occur).
-void kokkosrope_cuda_blocks(const Exec& space, const Rows<T>& x, const kr::Table<Mem, float>& tf,
-                            const kr::Table<Mem, double>& td) {
+void kokkosrope_device_blocks(const Exec& space, const Rows<T>& x, const kr::Table<Mem, float>& tf,
+                              const kr::Table<Mem, double>& td) {
   if constexpr (KR_VALUE % 2 == 0) {
     blocks<kr::HalfSplit>(space, x, tf, kr::Direction::forward);
     blocks<kr::Interleaved>(space, x, td, kr::Direction::backward);
@@ -225,7 +232,7 @@ void kokkosrope_cuda_blocks(const Exec& space, const Rows<T>& x, const kr::Table
 
 #if KR_VALUE == 0
 // The Table builder: one kernel per (stored type, precision).
-void kokkosrope_cuda_tables(const Exec& space, const kr::Params& params) {
+void kokkosrope_device_tables(const Exec& space, const kr::Params& params) {
   const kr::Table<Mem, float> f_accurate(space, params, 4096, kr::Precision::accurate);
   const kr::Table<Mem, float> f_hf(space, params, 4096, kr::Precision::hf_compatible);
   const kr::Table<Mem, double> d_accurate(space, params, 4096, kr::Precision::accurate);
@@ -233,10 +240,10 @@ void kokkosrope_cuda_tables(const Exec& space, const kr::Params& params) {
 }
 
 // KokkosRope::bfloat16 (2-byte storage on every backend) through the fused kernel, and the same
-// call on the host backend of this CUDA build: the host pointer path must compile as device-callable
+// call on the host backend of this device build: the host pointer path must compile as device-callable
 // code without host-call diagnostics.
-void kokkosrope_cuda_bfloat16(const Exec& space, const Grid<kr::bfloat16>& q, const Grid<kr::bfloat16>& k,
-                              const kr::Table<Mem, float>& table, const Kokkos::View<std::int64_t*, Mem>& offsets) {
+void kokkosrope_device_bfloat16(const Exec& space, const Grid<kr::bfloat16>& q, const Grid<kr::bfloat16>& k,
+                                const kr::Table<Mem, float>& table, const Kokkos::View<std::int64_t*, Mem>& offsets) {
   kr::rotate(space, kr::bshd, q, k, table, kr::sequence_offsets(offsets));
   using Host = Kokkos::DefaultHostExecutionSpace;
   const Host host;
@@ -247,28 +254,28 @@ void kokkosrope_cuda_bfloat16(const Exec& space, const Grid<kr::bfloat16>& q, co
 
 // Context parallelism: global positions of a sharded sequence computed in the kernel (grid layout
 // with per-sequence offsets, packed batch with local cu_seqlens).
-void kokkosrope_cuda_context_parallel(const Exec& space, const Grid<float>& q, const Grid<float>& k,
-                                      const Kokkos::View<float***, Kokkos::LayoutRight, Mem>& pq,
-                                      const Kokkos::View<int*, Mem>& cu, const kr::Table<Mem, float>& table,
-                                      const Kokkos::View<std::int64_t*, Mem>& offsets) {
+void kokkosrope_device_context_parallel(const Exec& space, const Grid<float>& q, const Grid<float>& k,
+                                        const Kokkos::View<float***, Kokkos::LayoutRight, Mem>& pq,
+                                        const Kokkos::View<int*, Mem>& cu, const kr::Table<Mem, float>& table,
+                                        const Kokkos::View<std::int64_t*, Mem>& offsets) {
   const kr::ContextShard shard(1, 4, kr::ShardLayout::dual_chunk);
   kr::rotate(space, kr::bshd, q, k, table, kr::context_parallel(shard, offsets));
   kr::rotate(space, kr::packed(cu), pq, table, kr::context_parallel(shard));
 }
 
 // A user's fused kernel: the blocks inside extended device lambdas.
-void kokkosrope_cuda_blocks_in_lambda(const Exec& space, const Rows<Kokkos::Experimental::bhalf_t>& x,
-                                      const kr::Table<Mem, float>& table) {
+void kokkosrope_device_blocks_in_lambda(const Exec& space, const Rows<Kokkos::Experimental::bhalf_t>& x,
+                                        const kr::Table<Mem, float>& table) {
   const auto cos = table.cos();
   const auto sin = table.sin();
   Kokkos::parallel_for(
-      "KokkosRope::cuda_compile::SerialRotate(lambda)", Kokkos::RangePolicy<Exec>(space, 0, x.extent(0)),
+      "KokkosRope::compile_check::SerialRotate(lambda)", Kokkos::RangePolicy<Exec>(space, 0, x.extent(0)),
       KOKKOS_LAMBDA(const int t) {
         kr::SerialRotate<kr::HalfSplit>::invoke(Kokkos::subview(x, t, Kokkos::ALL), Kokkos::subview(cos, t, Kokkos::ALL),
                                                 Kokkos::subview(sin, t, Kokkos::ALL));
       });
   Kokkos::parallel_for(
-      "KokkosRope::cuda_compile::TeamRotate(lambda)", Kokkos::TeamPolicy<Exec>(space, x.extent(0), Kokkos::AUTO, 32),
+      "KokkosRope::compile_check::TeamRotate(lambda)", Kokkos::TeamPolicy<Exec>(space, x.extent(0), Kokkos::AUTO, 32),
       KOKKOS_LAMBDA(const Kokkos::TeamPolicy<Exec>::member_type& member) {
         const int t = member.league_rank();
         kr::TeamVectorRotate<kr::Interleaved>::invoke(member, Kokkos::subview(x, t, Kokkos::ALL),

@@ -4,8 +4,11 @@
 into a markdown report: one row per kernel with readable names, registers per thread, stack
 frame, spill stores/loads, shared memory. It also checks, on the kernels ptxas actually compiled,
 that every value of every dimension of the rotation kernel occurs and that every pair of values
-of any two dimensions does (the instance units' covering design). Exit status 1 when coverage is
-incomplete or no kernel was found; spills are reported as findings, not failures."""
+of any two dimensions does (the instance units' covering design). With --ptx (the units' PTX, kept
+by nvcc --keep), each kernel also gets its global loads and stores counted by vector width
+(ld.global.v4.* / .v2.* / scalar, same for st.global): static instruction counts, which show
+whether a kernel moves 16 bytes per access. Exit status 1 when coverage is incomplete or no kernel
+was found; spills are reported as findings, not failures."""
 
 import argparse
 import collections
@@ -57,6 +60,66 @@ def parse_log(path):
                 rec["barriers"] = int(b.group(1)) if b else 0
                 rec["smem"] = int(s.group(1)) if s else 0
     return entries, others
+
+
+# ---- global loads and stores in the PTX -------------------------------------------------------
+
+ENTRY_PTX = re.compile(r"^\s*(?:\.visible\s+|\.weak\s+)?\.entry\s+([A-Za-z_$][\w$]*)")
+# ld.global[.nc][.cache or eviction hints][.v2|.v4|.v8].type, optionally predicated; the generic
+# ld/st (no state space) as well, so that a load through a generic pointer is not missed.
+ACCESS = re.compile(r"^\s*(?:@!?%\w+\s+)?(ld|st)((?:\.[\w:]+)*)\s")
+STATE_SPACES = {"param", "shared", "local", "const", "tex", "global"}
+TYPE_BITS = re.compile(r"^[bsuf](8|16|32|64|128)$")
+
+
+def access_kind(op, suffixes):
+    """('ld' | 'st', 'global' | 'generic', arity, bits per access) or None for other state spaces."""
+    parts = [p for p in suffixes.split(".") if p]
+    space = next((p for p in parts if p in STATE_SPACES), "generic")
+    if space not in ("global", "generic"):
+        return None
+    arity = next((int(p[1:]) for p in parts if re.fullmatch(r"v[248]", p)), 1)
+    bits = next((int(m.group(1)) for m in map(TYPE_BITS.match, parts) if m), 0)
+    return op, space, arity, arity * bits
+
+
+def parse_ptx(paths):
+    """{mangled entry: Counter of (ld/st, space, arity) and ('bytes16', ld/st)} over the .entry bodies."""
+    counts = {}
+    for path in paths:
+        current, depth = None, 0
+        with open(path, encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if current is None:
+                    m = ENTRY_PTX.match(line)
+                    if m:
+                        # "": the same kernel was counted in another unit's PTX; skip its body
+                        current, depth = ("" if m.group(1) in counts else m.group(1)), 0
+                        if current:
+                            counts[current] = collections.Counter()
+                    continue
+                depth += line.count("{") - line.count("}")
+                if depth <= 0 and "}" in line:
+                    current = None
+                    continue
+                if not current:
+                    continue
+                m = ACCESS.match(line)
+                if m:
+                    k = access_kind(m.group(1), m.group(2))
+                    if k:
+                        op, space, arity, bits = k
+                        counts[current][(op, space, arity)] += 1
+                        if bits >= 128:
+                            counts[current][("bytes16", op)] += 1
+    return counts
+
+
+def widths(c, op):
+    """'v4/v2/scalar' counts of global accesses; generic ones appended when there are any."""
+    text = f"{c[(op, 'global', 4)]}/{c[(op, 'global', 2)]}/{c[(op, 'global', 1)]}"
+    generic = sum(c[(op, "generic", a)] for a in (1, 2, 4, 8))
+    return text + (f" (+{generic} generic)" if generic else "")
 
 
 def demangle(names, demangler):
@@ -213,8 +276,9 @@ def layout_of(layout, qview):
 def describe(demangled):
     """(kind, fields dict, short text) of a kernel."""
     t = parse(demangled.replace("void ", "", 1) if demangled.startswith("void ") else demangled)
-    if base(t).startswith("cuda_parallel_launch") and t.args:
-        mech = base(t).replace("cuda_parallel_launch_", "")
+    launch = re.match(r"(cuda|hip)_parallel_launch_", base(t))  # hip: tests/hip-compile/hip_report.py
+    if launch and t.args:
+        mech = base(t)[launch.end():]
         driver = t.args[0]
     else:
         return "other", {}, demangled
@@ -306,9 +370,14 @@ def main():
     ap.add_argument("--arch", default="sm_90")
     ap.add_argument("--flags", default="")
     ap.add_argument("--repo", default="")
+    ap.add_argument("--ptx", nargs="*", default=[], help="the units' PTX files (nvcc --keep)")
     args = ap.parse_args()
 
     entries, others = parse_log(args.log)
+    ptx = parse_ptx(args.ptx) if args.ptx else {}
+    no_ptx = collections.Counter()
+    for mangled, rec in entries.items():
+        rec["ptx"] = ptx.get(mangled, no_ptx)
     if not entries:
         print("[cuda-compile] FAILED: no kernel in the ptxas output", file=sys.stderr)
         return 1
@@ -349,7 +418,8 @@ def main():
     w("<!-- SPDX-License-Identifier: Apache-2.0 -->")
     w("# CUDA compile check: ptxas resource report")
     w("")
-    w("Generated by `scripts/cuda-compile-check.sh` (tests/cuda-compile/ptxas_report.py) from `nvcc -Xptxas -v`; "
+    w("Generated by `scripts/cuda-compile-check.sh` (tests/cuda-compile/ptxas_report.py) from `nvcc -Xptxas -v` "
+      "and the PTX nvcc keeps (`--keep`); "
       "regenerate with that script, do not edit by hand. No GPU and no CUDA build of Kokkos are involved: "
       "the Kokkos 5 headers are configured for CUDA and every KokkosRope kernel is compiled to SASS, not run.")
     w("")
@@ -397,6 +467,17 @@ def main():
     w("- Occupancy bound from registers alone (64 K registers per SM, 64 warps max on sm_90): "
       + ", ".join(f"{n} kernels at {k} regs -> {reg_limited_warps(k)} warps"
                   for k, n in sorted(collections.Counter(regs_rot).items())) + " (rotation kernels).")
+    if ptx:
+        tot = collections.Counter()
+        for r in rows_rot:
+            tot.update(r["ptx"])
+        missing_ptx = [r for r in entries.values() if r["ptx"] is no_ptx]
+        w("- Global memory accesses of the rotation kernels in the PTX (static instruction counts, all "
+          f"{len(rows_rot)} kernels): loads {tot[('ld', 'global', 4)]} v4 / {tot[('ld', 'global', 2)]} v2 / "
+          f"{tot[('ld', 'global', 1)]} scalar, stores {tot[('st', 'global', 4)]} v4 / {tot[('st', 'global', 2)]} v2 / "
+          f"{tot[('st', 'global', 1)]} scalar; 16-byte accesses: {tot[('bytes16', 'ld')]} loads, "
+          f"{tot[('bytes16', 'st')]} stores."
+          + (f" ({len(missing_ptx)} kernels not found in the PTX.)" if missing_ptx else ""))
     if problems:
         w("")
         w("**Coverage problems:** " + " | ".join(problems))
@@ -405,11 +486,13 @@ def main():
     w("")
     w("Warps/SM: the resident-warp bound the register count alone allows. `k` differs from `q` only in "
       "rotate_copy's const inputs, so it is not a column. Pair style (half_split / interleaved) and direction "
-      "(forward / backward) are run-time members of the kernel, so every row compiles both of each.")
+      "(forward / backward) are run-time members of the kernel, so every row compiles both of each. "
+      "Global ld / st: the kernel's `ld.global` / `st.global` instructions in the PTX by width, v4/v2/scalar "
+      "(static counts over all its code paths; a v4 of 32-bit or v2 of 64-bit elements moves 16 bytes).")
     w("")
     w("| # | layout | value | mode | Acc | cos/sin source | positions | regs | warps/SM | "
-      "stack | spill st/ld | smem |")
-    w("|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "stack | spill st/ld | smem | global ld v4/v2/s | global st v4/v2/s |")
+    w("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     order = {d: {v: i for i, v in enumerate(vals)} for d, vals in DIMS.items()}
 
     def key(r):
@@ -420,15 +503,16 @@ def main():
         f = r["fields"]
         w(f"| {i} | {f['layout']} | {f['value']} | {f['mode']} | {f['acc']} | "
           f"{f['source']} | {f['positions']} | {r['regs']} | {reg_limited_warps(r['regs'])} | {r.get('stack', 0)} | "
-          f"{r.get('spill_st', 0)}/{r.get('spill_ld', 0)} | {r['smem']} |")
+          f"{r.get('spill_st', 0)}/{r.get('spill_ld', 0)} | {r['smem']} | {widths(r['ptx'], 'ld')} | "
+          f"{widths(r['ptx'], 'st')} |")
     w("")
     w("## Other kernels (table builder, building blocks, validation reductions, Kokkos internals)")
     w("")
-    w("| # | kernel | regs | stack | spill st/ld | smem |")
-    w("|---|---|---|---|---|---|")
+    w("| # | kernel | regs | stack | spill st/ld | smem | global ld v4/v2/s | global st v4/v2/s |")
+    w("|---|---|---|---|---|---|---|---|")
     for i, r in enumerate(sorted(rows_other, key=lambda r: (r["kind"] == "kokkos", r["text"])), 1):
         w(f"| {i} | {r['text']} | {r['regs']} | {r.get('stack', 0)} | {r.get('spill_st', 0)}/{r.get('spill_ld', 0)} "
-          f"| {r['smem']} |")
+          f"| {r['smem']} | {widths(r['ptx'], 'ld')} | {widths(r['ptx'], 'st')} |")
     w("")
     text = "\n".join(out)
     for path in filter(None, (args.out, args.copy)):
