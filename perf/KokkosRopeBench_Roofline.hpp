@@ -1,6 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file KokkosRopeBench_Roofline.hpp
-/// The roofline of every variant: a copy kernel moving the same bytes on the same execution space.
+/// The rooflines of kokkos-rope-bench, measured in the same run on the same execution space:
+///  - the same-pattern roofline of a case (the headline `roofline_frac`): a kernel with the memory
+///    access pattern of the case and no arithmetic, on buffers of the case's q and k sizes, token
+///    by token: in place (read and write every word of q and k once) for the in-place variants,
+///    out of place (read q and k, write q_out and k_out) for rotate_copy and the copy benchmark;
+///  - the plain copy (`frac_of_copy`, kept for continuity): one flat buffer copied into another.
+/// Every kernel here is a named functor (no extended lambdas: nvcc refuses them in constructors).
 #ifndef KOKKOSROPE_PERF_KOKKOSROPEBENCH_ROOFLINE_HPP
 #define KOKKOSROPE_PERF_KOKKOSROPEBENCH_ROOFLINE_HPP
 
@@ -19,9 +25,45 @@ struct CopyInstance : Instance {
   std::vector<double> result_k() override { return {}; }
 };
 
+/// The memory access pattern of a variant: in place (q and k read and written) or out of place
+/// (q and k read, q_out and k_out written: with write-allocate, the written lines are read too).
+enum class Pattern { in_place, out_of_place };
+inline const char* name(Pattern p) {
+  return p == Pattern::in_place ? "in_place" : "out_of_place";
+}
+/// A case's pattern: the copy benchmark and the out-of-place variants are out of place.
+inline Pattern pattern_of(const Case& c) {
+  return c.kind != Kind::copy && c.in_place ? Pattern::in_place : Pattern::out_of_place;
+}
+
+/// The same-pattern roofline kernel of a case: q and k of the case's byte sizes (token-major, rows
+/// rounded up to 16 bytes), every 8-byte word read once and written once, in place or into q_out
+/// and k_out, XORed with a mask read from a View at run time (0: the data is unchanged, but the
+/// compiler cannot drop the loads or the stores). No arithmetic, no cos/sin: the fastest this
+/// access pattern runs on this execution space. Host spaces: RangePolicy over tokens, a loop in
+/// 16-byte vectors over the token's q row then its k row (the order of the library's kernel);
+/// device spaces: RangePolicy over the words of q then k (coalesced).
+struct PatternInstance : Instance {
+  Exec space;
+  Pattern pattern;
+  std::int64_t tokens, q_row, k_row;  ///< q_row, k_row: 8-byte words per token (even)
+  Kokkos::View<std::uint64_t*, Mem> q, k, q_out, k_out, mask;
+  explicit PatternInstance(const Case& c);
+  void run() override;
+  /// True when every output word holds its input word (and the inputs are the filled values).
+  bool check();
+  std::vector<double> result_q() override { return {}; }
+  std::vector<double> result_k() override { return {}; }
+};
+
 /// GB/s of the copy kernel moving `tensor_bytes` (read) + `tensor_bytes` (written): taken from the
 /// copy benchmark of the same shape when it ran earlier in this process, else measured here.
 double copy_gbps(std::int64_t tensor_bytes);
+
+/// GB/s of the same-pattern roofline of case `c`, credited with c.moved_bytes() (2 x (q + k)
+/// bytes, as the variant): measured here the first time a (pattern, tokens, q row, k row) is asked
+/// for in this process, then cached.
+double roofline_gbps(const Case& c);
 
 }  // namespace KokkosRopeBench
 

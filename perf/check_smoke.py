@@ -3,9 +3,11 @@
 """perf-smoke: runs kokkos-rope-bench --smoke and checks its JSON.
 
 usage: check_smoke.py BENCH_BINARY OUT_JSON [--expect-ggml | --no-ggml]
-Fails unless the run exits 0 within 200 MB of resident memory, every benchmark carries the counters bytes, GB/s, frac_of_copy and
-verified (== 1), and the fused kernel, the seed port, the copy kernel (and ggml when expected)
-were measured, the fused kernel in each dtype and in prefill and decode.
+Fails unless the run exits 0 within 200 MB of resident memory, every benchmark carries the counters
+bytes, GB/s, roofline_GB/s, roofline_frac (== GB/s / roofline_GB/s), roofline_in_place (1 for the
+in-place variants, 0 for the out-of-place ones and the copy), copy_GB/s, frac_of_copy and verified
+(== 1), and the fused kernel, the seed port, the copy kernel (and ggml when expected) were
+measured, the fused kernel in each dtype and in prefill and decode.
 """
 import json
 import resource
@@ -49,14 +51,23 @@ def main():
         name = r.get("name", "?")
         if r.get("error_occurred"):
             fail("%s errored: %s" % (name, r.get("error_message")))
-        for key in ("bytes", "GB/s", "frac_of_copy", "verified"):
+        for key in ("bytes", "GB/s", "roofline_GB/s", "roofline_frac", "roofline_in_place", "copy_GB/s",
+                    "frac_of_copy", "verified"):
             if key not in r:
                 fail("%s lacks the counter %r" % (name, key))
         if r["verified"] != 1:
             fail("%s was not verified" % name)
-        if not (r["GB/s"] > 0 and r["bytes"] > 0 and r["frac_of_copy"] > 0):
-            fail("%s has non-positive bytes / GB/s / frac_of_copy" % name)
+        for key in ("bytes", "GB/s", "roofline_GB/s", "roofline_frac", "copy_GB/s", "frac_of_copy"):
+            if not r[key] > 0:
+                fail("%s has a non-positive %s (%r)" % (name, key, r[key]))
+        if abs(r["roofline_frac"] * r["roofline_GB/s"] - r["GB/s"]) > 1e-6 * r["GB/s"]:
+            fail("%s: roofline_frac %r is not GB/s %r / roofline_GB/s %r"
+                 % (name, r["roofline_frac"], r["GB/s"], r["roofline_GB/s"]))
         label = dict(kv.split("=", 1) for kv in r.get("label", "").split())
+        in_place = label.get("variant") != "copy" and label.get("place") == "in"
+        if r["roofline_in_place"] != (1 if in_place else 0):
+            fail("%s: roofline_in_place is %r, its label says place=%s" % (name, r["roofline_in_place"],
+                                                                            label.get("place", "-")))
         seen.add((label.get("phase"), label.get("dtype"), label.get("variant")))
     required = []
     for phase in ("prefill", "decode"):
