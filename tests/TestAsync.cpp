@@ -29,7 +29,7 @@ using Index = Kokkos::View<std::int64_t*, typename Space::memory_space>;
 
 template <class Space, class Host>
 Index<Space> to_space(const Space& space, const Host& values, const char* label) {
-  Index<Space> v(label, values.size());
+  Index<Space> v(std::string(label), values.size());
   auto h = Kokkos::create_mirror_view(v);
   for (std::size_t i = 0; i < values.size(); ++i) h(i) = values[i];
   Kokkos::deep_copy(space, v, h);
