@@ -4,8 +4,8 @@
 /// benchmark name and label, the run-wide settings and results, and the interface every variant
 /// implements. The parts: KokkosRopeBench_Main.cpp (main, run context), KokkosRopeBench_Suite.cpp
 /// (the cases, the timed body), KokkosRopeBench_Verify.cpp (the check against the reference),
-/// KokkosRopeBench_Roofline.cpp (the copy kernel), KokkosRopeBench_Variants.cpp (library, seed port,
-/// prototype), KokkosRopeBench_Ggml.cpp (ggml's rope; compiled only when ggml is found).
+/// KokkosRopeBench_Roofline.cpp (the rooflines), KokkosRopeBench_Variants.cpp (library, seed port),
+/// KokkosRopeBench_Ggml.cpp (ggml's rope; compiled only when ggml is found).
 #ifndef KOKKOSROPE_PERF_KOKKOSROPEBENCH_CONTEXT_HPP
 #define KOKKOSROPE_PERF_KOKKOSROPEBENCH_CONTEXT_HPP
 
@@ -47,7 +47,7 @@ inline std::size_t bytes_of(DType d) {
 
 using Model = KokkosRopeTesting::ModelShape;
 
-enum class Kind { copy, fused, seed, ggml, proto };
+enum class Kind { copy, fused, seed, ggml };
 enum class Src { table, otf };
 
 struct Case {
@@ -133,7 +133,7 @@ struct Instance {
   std::vector<double> in_q, in_k;
 };
 
-/// The library's rotate (fused), the seed port or the prototype, on Exec (KokkosRopeBench_Variants.cpp).
+/// The library's rotate (fused) or the seed port, on Exec (KokkosRopeBench_Variants.cpp).
 std::unique_ptr<Instance> make_kokkos_instance(const Case& c);
 
 /// A CPU peer measured side by side: ggml's rope. KokkosRopeBench_Ggml.cpp, compiled only when

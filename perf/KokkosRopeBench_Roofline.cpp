@@ -171,8 +171,6 @@ double measure(Instance& inst, std::int64_t bytes) {
   return static_cast<double>(bytes) / median(times) / 1e9;
 }
 
-/// The same-pattern rooflines measured so far: (pattern, tokens, q row bytes, k row bytes) -> GB/s.
-std::map<std::tuple<int, std::int64_t, std::int64_t, std::int64_t>, double> roofline_by_shape;
 
 }  // namespace
 
@@ -256,18 +254,11 @@ bool PatternInstance::check() {
 }
 
 double roofline_gbps(const Case& c) {
-  const std::int64_t eb = static_cast<std::int64_t>(bytes_of(c.dtype));
-  const auto key = std::make_tuple(static_cast<int>(pattern_of(c)), c.tokens(),
-                                   static_cast<std::int64_t>(c.model.q_heads) * c.model.head_dim * eb,
-                                   static_cast<std::int64_t>(c.model.kv_heads) * c.model.head_dim * eb);
-  auto it = roofline_by_shape.find(key);
-  if (it != roofline_by_shape.end()) return it->second;
   PatternInstance inst(c);
   const double g = measure(inst, c.moved_bytes());
   if (!inst.check())
     throw std::runtime_error("the " + std::string(name(inst.pattern)) +
                              " roofline kernel changed its data (" + c.name() + ")");
-  roofline_by_shape[key] = g;
   return g;
 }
 

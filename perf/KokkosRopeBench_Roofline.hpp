@@ -61,8 +61,9 @@ struct PatternInstance : Instance {
 double copy_gbps(std::int64_t tensor_bytes);
 
 /// GB/s of the same-pattern roofline of case `c`, credited with c.moved_bytes() (2 x (q + k)
-/// bytes, as the variant): measured here the first time a (pattern, tokens, q row, k row) is asked
-/// for in this process, then cached.
+/// bytes, as the variant): measured here, for every case, just before the variant runs (a
+/// shared machine's bandwidth drifts over a run; a roofline measured minutes earlier would not be
+/// the same machine's).
 double roofline_gbps(const Case& c);
 
 }  // namespace KokkosRopeBench

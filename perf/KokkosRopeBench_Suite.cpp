@@ -22,8 +22,6 @@ std::string Case::variant() const {
              (dir == kr::Direction::backward ? "_backward" : "");
     case Kind::ggml:
       return std::string("ggml") + (in_place ? "" : "_outofplace");
-    case Kind::proto:
-      return "proto_table";
     case Kind::fused:
       break;
   }
@@ -63,7 +61,6 @@ std::int64_t Case::memory_bytes() const {
       m = 2 * t;
       break;
     case Kind::fused:
-    case Kind::proto:
       m = (in_place ? 1 : 2) * t + (source == Src::table ? positions() * half * 2 * 4 : 0);
       break;
     case Kind::seed:
@@ -89,8 +86,8 @@ void run_case(benchmark::State& state, const Case& c) {
       state.SkipWithError(message);
       return;
     }
-    // The rooflines of this case, measured now unless a case of the same size measured them
-    // earlier in this process (before the variant's instance is built: one working set at a time).
+    // The same-pattern roofline of this case, measured now (before the variant's instance is
+    // built: one working set at a time); the plain copy's unless a case of its size measured it.
     const double roofline = roofline_gbps(c);
     const double copy = c.kind == Kind::copy ? 0.0 : copy_gbps(c.tensor_bytes());
     std::unique_ptr<Instance> inst;
@@ -156,7 +153,7 @@ std::vector<Case> suite(const std::string& mode, bool with_ggml) {
   auto headline = [&](const Case& c) {  // copy, fused (table, on the fly), seed port, ggml
     const std::pair<Kind, Src> variants[] = {{Kind::copy, Src::table}, {Kind::fused, Src::table},
                                              {Kind::fused, Src::otf},  {Kind::seed, Src::table},
-                                             {Kind::ggml, Src::table}, {Kind::proto, Src::table}};
+                                             {Kind::ggml, Src::table}};
     for (const auto& [kind, src] : variants) {
       if (kind == Kind::ggml && !with_ggml) continue;
       Case v = c;

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The Kokkos variants of kokkos-rope-bench: the library's fused kernel (KokkosRope::rotate and
-// rotate_copy, cos/sin from a Table or OnTheFly), a plain port of the seed's approach, and a
-// prototype of the fused kernel kept for the profiling report.
+// rotate_copy, cos/sin from a Table or OnTheFly) and a plain port of the seed's approach.
 #include "KokkosRopeBench_Context.hpp"
 
 #include <functional>
@@ -95,45 +94,6 @@ struct SeedAdd {  // out = a + b
   }
 };
 
-// ---- a prototype of the fused kernel (for the profiling report) ------------------------------
-// RangePolicy over tokens, the token's cos/sin row read from the table once, every head rotated
-// by a plain loop over restrict pointers (half-split, in place, forward): what the library kernel
-// does, without teams, scratch and 4-D indexing.
-template <class T>
-struct ProtoKernel {
-  T* q;
-  T* k;
-  const float* cos;
-  const float* sin;
-  Kokkos::View<const std::int64_t*, Mem> offsets;  ///< decode only
-  std::int64_t seq;
-  int hq, hk, dim;
-
-  static KOKKOS_FORCEINLINE_FUNCTION void rot(T* KOKKOS_RESTRICT x1, T* KOKKOS_RESTRICT x2,
-                                              const float* KOKKOS_RESTRICT c, const float* KOKKOS_RESTRICT s,
-                                              int half) {
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-    for (int i = 0; i < half; ++i) {
-      const float a = static_cast<float>(x1[i]), b = static_cast<float>(x2[i]);
-      x1[i] = T(a * c[i] - b * s[i]);
-      x2[i] = T(b * c[i] + a * s[i]);
-    }
-  }
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
-    const int half = dim / 2;
-    const std::int64_t b = t / seq, sidx = t - b * seq;
-    const std::int64_t pos = offsets.extent(0) > 0 ? offsets(b) + sidx : sidx;
-    const float* c = cos + pos * half;
-    const float* s = sin + pos * half;
-    T* xq = q + t * hq * dim;
-    for (int h = 0; h < hq; ++h) rot(xq + h * dim, xq + h * dim + half, c, s, half);
-    T* xk = k + t * hk * dim;
-    for (int h = 0; h < hk; ++h) rot(xk + h * dim, xk + h * dim + half, c, s, half);
-  }
-};
-
 // ---- Kokkos variants (fused library kernel, seed port) ----------------------------------------
 
 template <class T>
@@ -172,8 +132,6 @@ struct KokkosInstance : Instance {
     }
     if (c.kind == Kind::fused)
       make_fused();
-    else if (c.kind == Kind::proto)
-      make_proto();
     else
       make_seed();
     space.fence("KokkosRope::bench::setup");
@@ -203,26 +161,6 @@ struct KokkosInstance : Instance {
       make_fused_source(kr::Table<Mem, float>(space, params, c.positions(), kr::Precision::accurate));
     else
       make_fused_source(kr::OnTheFly<Mem>(space, params, kr::Precision::accurate));
-  }
-
-  void make_proto() {
-    kr::Table<Mem, float> table(space, KokkosRopeTesting::llama31(), c.positions(), kr::Precision::accurate);
-    ProtoKernel<T> kernel{q.data(),
-                          k.data(),
-                          table.cos().data(),
-                          table.sin().data(),
-                          c.decode ? Kokkos::View<const std::int64_t*, Mem>(d_offsets)
-                                   : Kokkos::View<const std::int64_t*, Mem>(),
-                          c.seq,
-                          c.model.q_heads,
-                          c.model.kv_heads,
-                          c.model.head_dim};
-    auto sp = space;
-    const std::int64_t tokens = c.tokens();
-    op = [=]() {
-      (void)table;  // keeps the table alive
-      Kokkos::parallel_for("KokkosRope::bench::proto", Range(sp, 0, tokens), kernel);
-    };
   }
 
   void make_seed() {

@@ -20,7 +20,7 @@ import json
 import os
 import sys
 
-HEADLINE = ("copy", "fused_table", "fused_otf", "seed_port", "ggml", "proto_table")
+HEADLINE = ("copy", "fused_table", "fused_otf", "seed_port", "ggml")
 
 
 def load(path):

@@ -55,49 +55,63 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_pair_of_vector(const XView& x, const Cos
               x(i2));
 }
 
-/// The host-rows path: pairs [first, first + count) of one head row with unit stride, through
-/// restrict pointers so the compiler vectorises the loop without run-time alias checks. `c` and
-/// `s` point at pair `first`'s cos and sin. `in == out` is the in-place case, a loop of its own
-/// since restrict pointers must not alias; otherwise the rows must not overlap, which the
-/// out-of-place entry points require anyway. (Device-callable: a forced host_rows path runs on
-/// GPUs too.)
+// The host-rows loops, one per pair style and aliasing case. Restrict-qualified parameters (not
+// locals, which GCC does not trust) let the compiler vectorise without run-time alias checks.
+template <class Acc, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_split_in_place(T* KOKKOS_RESTRICT x1, T* KOKKOS_RESTRICT x2,
+                                                       const Acc* KOKKOS_RESTRICT c, const Acc* KOKKOS_RESTRICT s,
+                                                       int n) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+  for (int i = 0; i < n; ++i) rotate_pair(c[i], s[i], x1[i], x2[i], x1[i], x2[i]);
+}
+
+template <class Acc, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_split(const T* KOKKOS_RESTRICT a1, const T* KOKKOS_RESTRICT a2,
+                                              T* KOKKOS_RESTRICT y1, T* KOKKOS_RESTRICT y2,
+                                              const Acc* KOKKOS_RESTRICT c, const Acc* KOKKOS_RESTRICT s, int n) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+  for (int i = 0; i < n; ++i) rotate_pair(c[i], s[i], a1[i], a2[i], y1[i], y2[i]);
+}
+
+template <class Acc, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved_in_place(T* KOKKOS_RESTRICT x, const Acc* KOKKOS_RESTRICT c,
+                                                             const Acc* KOKKOS_RESTRICT s, int n) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+  for (int i = 0; i < n; ++i) rotate_pair(c[i], s[i], x[2 * i], x[2 * i + 1], x[2 * i], x[2 * i + 1]);
+}
+
+template <class Acc, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved(const T* KOKKOS_RESTRICT a, T* KOKKOS_RESTRICT y,
+                                                    const Acc* KOKKOS_RESTRICT c, const Acc* KOKKOS_RESTRICT s, int n) {
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC ivdep
+#endif
+  for (int i = 0; i < n; ++i) rotate_pair(c[i], s[i], a[2 * i], a[2 * i + 1], y[2 * i], y[2 * i + 1]);
+}
+
+/// The host-rows path: pairs [first, first + count) of one head row with unit stride. `c` and `s`
+/// point at pair `first`'s cos and sin. `in == out` is the in-place case (restrict pointers must
+/// not alias); otherwise the rows must not overlap, which the out-of-place entry points require
+/// anyway. (Device-callable: a forced host_rows path runs on GPUs too.)
 template <PairStyle Style, class Acc, class T>
-KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc* KOKKOS_RESTRICT c,
-                                                  const Acc* KOKKOS_RESTRICT s, int half, int first,
-                                                  int count) {
+KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc* c, const Acc* s, int half,
+                                                  int first, int count) {
   if constexpr (Style == PairStyle::half_split) {
-    if (in == out) {
-      T* KOKKOS_RESTRICT x1 = out + first;
-      T* KOKKOS_RESTRICT x2 = out + half + first;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], x1[i], x2[i], x1[i], x2[i]);
-    } else {
-      const T* KOKKOS_RESTRICT a1 = in + first;
-      const T* KOKKOS_RESTRICT a2 = in + half + first;
-      T* KOKKOS_RESTRICT y1 = out + first;
-      T* KOKKOS_RESTRICT y2 = out + half + first;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], a1[i], a2[i], y1[i], y2[i]);
-    }
+    if (in == out)
+      rotate_split_in_place(out + first, out + half + first, c, s, count);
+    else
+      rotate_split(in + first, in + half + first, out + first, out + half + first, c, s, count);
   } else {
-    if (in == out) {
-      T* KOKKOS_RESTRICT x = out + 2 * first;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], x[2 * i], x[2 * i + 1], x[2 * i], x[2 * i + 1]);
-    } else {
-      const T* KOKKOS_RESTRICT a = in + 2 * first;
-      T* KOKKOS_RESTRICT y = out + 2 * first;
-#if defined(__GNUC__) && !defined(__clang__)
-#pragma GCC ivdep
-#endif
-      for (int i = 0; i < count; ++i) rotate_pair(c[i], s[i], a[2 * i], a[2 * i + 1], y[2 * i], y[2 * i + 1]);
-    }
+    if (in == out)
+      rotate_interleaved_in_place(out + 2 * first, c, s, count);
+    else
+      rotate_interleaved(in + 2 * first, out + 2 * first, c, s, count);
   }
 }
 

@@ -100,46 +100,57 @@ struct RotateKernel {
 
   // ---- host_rows ---------------------------------------------------------------------------------
 
+  // Every head row of one tensor for pairs [first, first + count): row pointers advance by the
+  // head stride, the pair style is chosen once per tensor.
+  template <PairStyle Style, class In, class Out>
+  KOKKOS_FORCEINLINE_FUNCTION void rotate_rows_of(const In& in, const Out& out, int heads, const TokenCoord& c,
+                                                  const Acc* cs, const Acc* sn, int first, int count) const {
+    const auto* row_in = &access::at(in, c, 0, 0);
+    auto* row_out = &access::at(out, c, 0, 0);
+    const std::int64_t step_in = access::head_stride(in), step_out = access::head_stride(out);
+    for (int h = 0; h < heads; ++h, row_in += step_in, row_out += step_out)
+      rotate_row_pairs<Style>(row_in, row_out, cs, sn, m_cfg.half, first, count);
+  }
+
   template <class In, class Out>
   KOKKOS_INLINE_FUNCTION void rotate_rows(const In& in, const Out& out, int heads, bool copy_tail,
                                           const TokenCoord& c, const Acc* cs, const Acc* sn, int first,
                                           int count) const {
-    for (int h = 0; h < heads; ++h) {
-      const auto* row_in = &access::at(in, c, h, 0);
-      auto* row_out = &access::at(out, c, h, 0);
-      if (m_cfg.interleaved)
-        rotate_row_pairs<PairStyle::interleaved>(row_in, row_out, cs, sn, m_cfg.half, first, count);
-      else
-        rotate_row_pairs<PairStyle::half_split>(row_in, row_out, cs, sn, m_cfg.half, first, count);
-      if (copy_tail && first + count == m_cfg.half)
+    if (heads == 0) return;
+    if (m_cfg.interleaved)
+      rotate_rows_of<PairStyle::interleaved>(in, out, heads, c, cs, sn, first, count);
+    else
+      rotate_rows_of<PairStyle::half_split>(in, out, heads, c, cs, sn, first, count);
+    if (copy_tail && first + count == m_cfg.half)
+      for (int h = 0; h < heads; ++h) {
+        const auto* row_in = &access::at(in, c, h, 0);
+        auto* row_out = &access::at(out, c, h, 0);
         for (int d = 2 * m_cfg.half; d < m_cfg.head_dim; ++d) row_out[d] = row_in[d];
-    }
+      }
   }
 
   KOKKOS_INLINE_FUNCTION void operator()(HostRowsTag, const std::int64_t g) const {
     const TokenCoord c = m_tokens(g);
     const std::int64_t pos = m_positions(c);
     if (!accept(c, pos)) return;
+    if constexpr (has_rows_of_v<Eval, Acc>) {
+      if (!m_cfg.backward) {  // the table's rows, read in place
+        const Acc* cs = m_eval.cos_row(pos);
+        const Acc* sn = m_eval.sin_row(pos);
+        rotate_rows(m_q_in, m_q_out, m_cfg.q_heads, m_cfg.copy_tail_q, c, cs, sn, 0, m_cfg.half);
+        rotate_rows(m_k_in, m_k_out, m_cfg.k_heads, m_cfg.copy_tail_k, c, cs, sn, 0, m_cfg.half);
+        return;
+      }
+    }
     Acc cos_buffer[chunk_pairs], sin_buffer[chunk_pairs];
     for (int first = 0; first < m_cfg.half; first += chunk_pairs) {
       const int count = m_cfg.half - first < chunk_pairs ? m_cfg.half - first : chunk_pairs;
-      const Acc* cs = cos_buffer;
-      const Acc* sn = sin_buffer;
-      bool in_place_rows = false;
-      if constexpr (has_rows_of_v<Eval, Acc>) {
-        if (!m_cfg.backward) {
-          cs = m_eval.cos_row(pos) + first;
-          sn = m_eval.sin_row(pos) + first;
-          in_place_rows = true;
-        }
+      for (int i = 0; i < count; ++i) {
+        m_eval(pos, first + i, cos_buffer[i], sin_buffer[i]);
+        if (m_cfg.backward) sin_buffer[i] = -sin_buffer[i];
       }
-      if (!in_place_rows)
-        for (int i = 0; i < count; ++i) {
-          m_eval(pos, first + i, cos_buffer[i], sin_buffer[i]);
-          if (m_cfg.backward) sin_buffer[i] = -sin_buffer[i];
-        }
-      rotate_rows(m_q_in, m_q_out, m_cfg.q_heads, m_cfg.copy_tail_q, c, cs, sn, first, count);
-      rotate_rows(m_k_in, m_k_out, m_cfg.k_heads, m_cfg.copy_tail_k, c, cs, sn, first, count);
+      rotate_rows(m_q_in, m_q_out, m_cfg.q_heads, m_cfg.copy_tail_q, c, cos_buffer, sin_buffer, first, count);
+      rotate_rows(m_k_in, m_k_out, m_cfg.k_heads, m_cfg.copy_tail_k, c, cos_buffer, sin_buffer, first, count);
     }
   }
 

@@ -38,6 +38,10 @@ struct Access<BSHD> {
     return static_cast<int>(v.extent(2));
   }
   template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static std::int64_t head_stride(const V& v) {
+    return static_cast<std::int64_t>(v.stride(2));
+  }
+  template <class V>
   static int dim(const V& v) {
     return static_cast<int>(v.extent(3));
   }
@@ -62,6 +66,10 @@ struct Access<BHSD> {
     return static_cast<int>(v.extent(1));
   }
   template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static std::int64_t head_stride(const V& v) {
+    return static_cast<std::int64_t>(v.stride(1));
+  }
+  template <class V>
   static int dim(const V& v) {
     return static_cast<int>(v.extent(3));
   }
@@ -79,6 +87,10 @@ struct PackedAccess {
   template <class V>
   static int heads(const V& v) {
     return static_cast<int>(v.extent(1));
+  }
+  template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static std::int64_t head_stride(const V& v) {
+    return static_cast<std::int64_t>(v.stride(1));
   }
   template <class V>
   static int dim(const V& v) {
