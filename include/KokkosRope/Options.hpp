@@ -38,7 +38,7 @@ enum class Validation {
 /// code a GPU takes. A forced path the Views cannot take throws InvalidArgument.
 enum class KernelPath {
   automatic,  ///< host_rows on host spaces, vector on devices where the Views allow, else lanes
-  host_rows,  ///< a loop over tokens; each head row rotated by a vectorisable pointer loop
+  host_rows,  ///< host spaces: a loop over tokens, each head row rotated by a vectorisable loop
   lanes,      ///< teams of tokens, threads over heads, vector lanes over pairs (any strides)
   vector      ///< teams of tokens, each thread moving 16 bytes of a row-major head per access
 };

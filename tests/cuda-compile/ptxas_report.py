@@ -432,7 +432,8 @@ def main():
          "(see Findings)"))
     w(f"- rotation kernels: {min(regs_rot)}-{max(regs_rot)} registers per thread, "
       f"{min(r['smem'] for r in rows_rot)}-{max(r['smem'] for r in rows_rot)} bytes static shared memory "
-      "(the cos/sin cache is dynamic team scratch, 2 x rotary_dim/2 x sizeof(Acc) bytes per team, set at launch)")
+      "(the cos/sin cache is dynamic team scratch, 2 x rotary_dim/2 x sizeof(Acc) bytes per token of a team, "
+      "set at launch)")
     w(f"- coverage of the rotation kernel (checked): every value of {len(DIMS)} dimensions; "
       f"{pairs_total - pairs_missing} of {pairs_total} pairs of values of two dimensions")
     w("")
@@ -482,11 +483,13 @@ def main():
         w("")
         w("**Coverage problems:** " + " | ".join(problems))
     w("")
-    w("## Rotation kernels (`KokkosRope::Impl::RotateKernel`, TeamPolicy, one team per token)")
+    w("## Rotation kernels (`KokkosRope::Impl::RotateKernel`, TeamPolicy over groups of tokens)")
     w("")
     w("Warps/SM: the resident-warp bound the register count alone allows. `k` differs from `q` only in "
       "rotate_copy's const inputs, so it is not a column. Pair style (half_split / interleaved) and direction "
-      "(forward / backward) are run-time members of the kernel, so every row compiles both of each. "
+      "(forward / backward) are run-time members of the kernel, so every row compiles both of each, and so "
+      "are the device's two code paths (`lanes`: a lane per pair, any strides; `vector`: 16 bytes per thread "
+      "and access, row-major heads), whose 16-byte accesses are the v4 (and 64-bit v2) columns. "
       "Global ld / st: the kernel's `ld.global` / `st.global` instructions in the PTX by width, v4/v2/scalar "
       "(static counts over all its code paths; a v4 of 32-bit or v2 of 64-bit elements moves 16 bytes).")
     w("")

@@ -216,6 +216,8 @@ KernelPath choose_path(const char* where, KernelPath requested, const QIn& q_in,
       else
         return obstacle == nullptr ? KernelPath::vector : KernelPath::lanes;
     case KernelPath::host_rows:
+      if (!is_host_execution_space_v<ExecutionSpace>)
+        throw_invalid_argument(where, "kernel_path host_rows needs a host execution space");
       if (!unit_stride)
         throw_invalid_argument(where, "kernel_path host_rows needs unit-stride head rows in q and k");
       return requested;
@@ -351,12 +353,15 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
                                 std::decay_t<decltype(eval)>, std::decay_t<decltype(maps.first)>,
                                 std::decay_t<decltype(maps.second)>, TokenFlagger<Record>>;
     Kernel kernel{q_in, q_out, k_in, k_out, eval, maps.first, maps.second, flagger, cfg, 0};
-    if (cfg.path == KernelPath::host_rows) {
-      Kokkos::parallel_for(
-          label,
-          Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>(space, 0, tokens),
-          kernel);
-      return;
+    if constexpr (is_host_execution_space_v<ExecutionSpace>) {  // never instantiated for a device
+      if (cfg.path == KernelPath::host_rows) {
+        Kokkos::parallel_for(
+            label,
+            Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>(space, 0,
+                                                                                              tokens),
+            kernel);
+        return;
+      }
     }
     using policy_type = typename Kernel::team_policy;
     const int units_per_token = q_heads * kernel.template units_per_row<QOut>(cfg.copy_tail_q) +

@@ -59,8 +59,8 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_pair_of_vector(const XView& x, const Cos
 // locals, which GCC does not trust) let the compiler vectorise without run-time alias checks.
 template <class Acc, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_split_in_place(T* KOKKOS_RESTRICT x1, T* KOKKOS_RESTRICT x2,
-                                                       const Acc* KOKKOS_RESTRICT c, const Acc* KOKKOS_RESTRICT s,
-                                                       int n) {
+                                                       const Acc* KOKKOS_RESTRICT c,
+                                                       const Acc* KOKKOS_RESTRICT s, int n) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
@@ -70,7 +70,8 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_split_in_place(T* KOKKOS_RESTRICT x1, T*
 template <class Acc, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_split(const T* KOKKOS_RESTRICT a1, const T* KOKKOS_RESTRICT a2,
                                               T* KOKKOS_RESTRICT y1, T* KOKKOS_RESTRICT y2,
-                                              const Acc* KOKKOS_RESTRICT c, const Acc* KOKKOS_RESTRICT s, int n) {
+                                              const Acc* KOKKOS_RESTRICT c, const Acc* KOKKOS_RESTRICT s,
+                                              int n) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif
@@ -78,7 +79,8 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_split(const T* KOKKOS_RESTRICT a1, const
 }
 
 template <class Acc, class T>
-KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved_in_place(T* KOKKOS_RESTRICT x, const Acc* KOKKOS_RESTRICT c,
+KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved_in_place(T* KOKKOS_RESTRICT x,
+                                                             const Acc* KOKKOS_RESTRICT c,
                                                              const Acc* KOKKOS_RESTRICT s, int n) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
@@ -88,7 +90,8 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved_in_place(T* KOKKOS_RESTRICT 
 
 template <class Acc, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved(const T* KOKKOS_RESTRICT a, T* KOKKOS_RESTRICT y,
-                                                    const Acc* KOKKOS_RESTRICT c, const Acc* KOKKOS_RESTRICT s, int n) {
+                                                    const Acc* KOKKOS_RESTRICT c,
+                                                    const Acc* KOKKOS_RESTRICT s, int n) {
 #if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC ivdep
 #endif

@@ -103,8 +103,9 @@ struct RotateKernel {
   // Every head row of one tensor for pairs [first, first + count): row pointers advance by the
   // head stride, the pair style is chosen once per tensor.
   template <PairStyle Style, class In, class Out>
-  KOKKOS_FORCEINLINE_FUNCTION void rotate_rows_of(const In& in, const Out& out, int heads, const TokenCoord& c,
-                                                  const Acc* cs, const Acc* sn, int first, int count) const {
+  KOKKOS_FORCEINLINE_FUNCTION void rotate_rows_of(const In& in, const Out& out, int heads,
+                                                  const TokenCoord& c, const Acc* cs, const Acc* sn,
+                                                  int first, int count) const {
     const auto* row_in = &access::at(in, c, 0, 0);
     auto* row_out = &access::at(out, c, 0, 0);
     const std::int64_t step_in = access::head_stride(in), step_out = access::head_stride(out);
@@ -129,7 +130,13 @@ struct RotateKernel {
       }
   }
 
+  // Compiled for host execution spaces only: GPUs take the team paths (a per-thread copy of whole
+  // head rows would only cost them registers).
   KOKKOS_INLINE_FUNCTION void operator()(HostRowsTag, const std::int64_t g) const {
+    if constexpr (is_host_execution_space_v<ExecutionSpace>) host_rows(g);
+  }
+
+  KOKKOS_INLINE_FUNCTION void host_rows(const std::int64_t g) const {
     const TokenCoord c = m_tokens(g);
     const std::int64_t pos = m_positions(c);
     if (!accept(c, pos)) return;
