@@ -178,14 +178,14 @@ mkdir -p "$OUT/obj" "$OUT/logs"
 # ---- negative control -------------------------------------------------------------------------
 if [ "$MODE" = expect-failure ]; then
   arch=${ARCHS%% *}
-  say "negative control: tests/hip-compile/broken_kernel.cpp (a host-only call inside a kernel), $arch"
+  say "negative control: tests/cuda-compile/broken_kernel.cpp (a host-only call inside a kernel), $arch"
   if [ "$JOBS" -ge 2 ]; then
-    compile broken-fixed "$arch" "$SRC/broken_kernel.cpp" -DKR_FIXED &
-    compile broken "$arch" "$SRC/broken_kernel.cpp" &
+    compile broken-fixed "$arch" "$REPO/tests/cuda-compile/broken_kernel.cpp" -DKR_FIXED &
+    compile broken "$arch" "$REPO/tests/cuda-compile/broken_kernel.cpp" &
     wait
   else
-    compile broken-fixed "$arch" "$SRC/broken_kernel.cpp" -DKR_FIXED
-    compile broken "$arch" "$SRC/broken_kernel.cpp"
+    compile broken-fixed "$arch" "$REPO/tests/cuda-compile/broken_kernel.cpp" -DKR_FIXED
+    compile broken "$arch" "$REPO/tests/cuda-compile/broken_kernel.cpp"
   fi
   if [ "$(cat "$OUT/logs/broken-fixed.rc")" -ne 0 ]; then
     cat "$OUT/logs/broken-fixed.log" >&2

@@ -105,8 +105,9 @@ struct ContextParallel<void> {
 
 /// `rotate(space, layout, q, k, source, context_parallel(shard))`: q and k hold this rank's tokens
 /// (local cu_seqlens for packed batches), rotated at their global positions. dual_chunk needs an
-/// even local length per sequence: checked on the host for bshd/bhsd/packed(), by a reduction for
-/// packed(cu_seqlens) (skipped with `check_positions = false`, like the other device checks).
+/// even local length per sequence: checked on the host for bshd/bhsd/packed(); for
+/// packed(cu_seqlens) by a reduction (Validation::before_kernel) or in the kernel
+/// (Validation::in_kernel, flagged as StatusReason::odd_dual_chunk), like the other device checks.
 /// \param shard this rank's place in the group
 /// \return the positions descriptor
 inline ContextParallel<void> context_parallel(const ContextShard& shard) {

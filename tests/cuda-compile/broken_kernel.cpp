@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
-// CUDA compile check, negative control (scripts/cuda-compile-check.sh --expect-failure): a
-// KokkosRope-style kernel (a functor template, as RotateKernel is) that calls a host-only function.
-// nvcc alone only warns about it (#20014-D) and builds an object; the check's flags must turn that
-// into an error. Compiled with -DKR_FIXED the helper carries the device annotation and the unit
-// must compile: the failure is then known to come from the host-only call and nothing else.
+// Device compile checks, negative control (scripts/cuda-compile-check.sh and
+// scripts/hip-compile-check.sh, --expect-failure): a KokkosRope-style kernel (a functor template,
+// as RotateKernel is) on the default (device) execution space that calls a host-only function.
+// nvcc alone only warns about it (#20014-D) and builds an object, so the CUDA check's flags must
+// turn that into an error; hipcc (clang) reports it only when the device side of the instantiated
+// kernel is emitted, which proves the HIP check compiles that side. Compiled with -DKR_FIXED the
+// helper carries the device annotation and the unit must compile: the failure is then known to
+// come from the host-only call and nothing else.
 #include <KokkosRope/Blocks.hpp>
 
 #include <cstdint>
+#include <type_traits>
 
-using Exec = Kokkos::Cuda;
-using Mem = Kokkos::CudaSpace;
+using Exec = Kokkos::DefaultExecutionSpace;
+using Mem = Exec::memory_space;
+static_assert(!std::is_same_v<Exec, Kokkos::DefaultHostExecutionSpace>, "compiled for a device backend only");
 
 #ifdef KR_FIXED
 KOKKOS_INLINE_FUNCTION
@@ -32,12 +37,13 @@ struct ScaledRotate {
   }
 };
 
-void kokkosrope_cuda_broken_kernel(const Exec& space, const Kokkos::View<float**, Kokkos::LayoutRight, Mem>& x,
-                                   const Kokkos::View<const float**, Kokkos::LayoutRight, Mem>& cos,
-                                   const Kokkos::View<const float**, Kokkos::LayoutRight, Mem>& sin) {
+void kokkosrope_device_broken_kernel(const Exec& space,
+                                     const Kokkos::View<float**, Kokkos::LayoutRight, Mem>& x,
+                                     const Kokkos::View<const float**, Kokkos::LayoutRight, Mem>& cos,
+                                     const Kokkos::View<const float**, Kokkos::LayoutRight, Mem>& sin) {
   using Functor = ScaledRotate<Kokkos::View<float**, Kokkos::LayoutRight, Mem>,
                                Kokkos::View<const float**, Kokkos::LayoutRight, Mem>>;
-  Kokkos::parallel_for("KokkosRope::cuda_compile::broken",
+  Kokkos::parallel_for("KokkosRope::device_compile::broken",
                        Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>(space, 0, x.extent(0)),
                        Functor{x, cos, sin});
 }
