@@ -7,6 +7,7 @@
 #include <KokkosRope/Options.hpp>
 #include <KokkosRope/Params.hpp>
 #include <KokkosRope/impl/KokkosRope_Compat.hpp>
+#include <KokkosRope/impl/KokkosRope_HostSimd.hpp>
 
 #include <type_traits>
 
@@ -101,10 +102,19 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved(const T* KOKKOS_RESTRICT a, 
 /// The host-rows path: pairs [first, first + count) of one head row with unit stride. `c` and `s`
 /// point at pair `first`'s cos and sin. `in == out` is the in-place case (restrict pointers must
 /// not alias); otherwise the rows must not overlap, which the out-of-place entry points require
-/// anyway. (Device-callable: a forced host_rows path runs on GPUs too.)
+/// anyway. bfloat16 rows take the AVX512-BF16 loops where the build targets them.
 template <PairStyle Style, class Acc, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc* c, const Acc* s, int half,
                                                   int first, int count) {
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+  if constexpr (std::is_same_v<T, bfloat16> && std::is_same_v<Acc, float>) {
+    if constexpr (Style == PairStyle::half_split)
+      HostSimd::split(in + first, in + half + first, out + first, out + half + first, c, s, count);
+    else
+      HostSimd::interleaved(in + 2 * first, out + 2 * first, c, s, count);
+    return;
+  }
+#endif
   if constexpr (Style == PairStyle::half_split) {
     if (in == out)
       rotate_split_in_place(out + first, out + half + first, c, s, count);

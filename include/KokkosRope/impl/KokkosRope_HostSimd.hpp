@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: Apache-2.0
+// The host-rows loops for bfloat16 with x86's AVX512-BF16 conversions, compiled when the build
+// targets that ISA (-march=sapphirerapids, znver4, native on such a CPU; Kokkos_ARCH_SPR). The
+// portable loops convert float to bf16 with integer arithmetic, several instructions per element,
+// which bounds a bf16 rotation on a CPU by its conversions instead of by memory; VCVTNEPS2BF16
+// rounds 16 floats in one instruction. That instruction flushes denormals and keeps NaN payloads,
+// so those rare lanes are redone with the portable rounding: the results are bitwise those of
+// KokkosRope::bfloat16(float) on every input. Define KOKKOSROPE_DISABLE_HOST_SIMD to opt out.
+#ifndef KOKKOSROPE_IMPL_HOSTSIMD_HPP
+#define KOKKOSROPE_IMPL_HOSTSIMD_HPP
+
+#include <KokkosRope/BFloat16.hpp>
+
+#include <cstdint>
+
+#if defined(__AVX512BF16__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
+    !defined(KOKKOSROPE_DISABLE_HOST_SIMD) && !defined(__CUDACC__) && !defined(__HIPCC__) && !defined(SYCL_LANGUAGE_VERSION)
+#define KOKKOSROPE_IMPL_HOST_AVX512BF16 1
+#include <immintrin.h>
+#endif
+
+namespace KokkosRope::Impl {
+
+/// True when the bfloat16 host-rows loops use AVX512-BF16 (the tests and the benchmark report it).
+inline constexpr bool host_avx512bf16_v =
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+    true;
+#else
+    false;
+#endif
+
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+namespace HostSimd {
+
+/// The first n (at most 32) of 32 lanes.
+inline __mmask32 lanes(int n) { return n >= 32 ? ~__mmask32(0) : (__mmask32(1) << n) - 1; }
+
+/// 16 bf16 (as 16-bit lanes) widened exactly to floats.
+inline __m512 widen(__m256i bits) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16)); }
+
+template <bool Masked>
+inline __m256i load16(const bfloat16* p, __mmask16 m) {
+  if constexpr (Masked)
+    return _mm256_maskz_loadu_epi16(m, p);
+  else
+    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+}
+
+template <bool Masked>
+inline __m512 load16(const float* p, __mmask16 m) {
+  if constexpr (Masked)
+    return _mm512_maskz_loadu_ps(m, p);
+  else
+    return _mm512_loadu_ps(p);
+}
+
+/// lo and hi (16 floats each) rounded to 32 bf16 (lo first), bitwise as bfloat16(float). The
+/// instruction flushes denormals to zero and keeps NaN payloads; its results with a zero or
+/// all-ones exponent (one add and one test finds them) are redone with the portable rounding.
+/// Only zeros and infinities take that detour needlessly.
+inline __m512i narrow(__m512 lo, __m512 hi, __mmask32 valid) {
+  __m512i bits = reinterpret_cast<__m512i>(_mm512_cvtne2ps_pbh(hi, lo));
+  const __m512i exponent_plus_one = _mm512_add_epi16(bits, _mm512_set1_epi16(0x0080));
+  const __mmask32 special = _mm512_testn_epi16_mask(exponent_plus_one, _mm512_set1_epi16(0x7f00)) & valid;
+  if (special) [[unlikely]] {
+    alignas(64) float f[32];
+    alignas(64) std::uint16_t b[32];
+    _mm512_store_ps(f, lo);
+    _mm512_store_ps(f + 16, hi);
+    _mm512_store_si512(b, bits);
+    for (int i = 0; i < 32; ++i)
+      if ((special >> i) & 1) b[i] = bfloat16(f[i]).bits;
+    bits = _mm512_load_si512(b);
+  }
+  return bits;
+}
+
+// rotate_pair's arithmetic on 16 pairs: y1 = a c - b s, y2 = b c + a s, one fused multiply-add each.
+inline __m512 first_of(__m512 a, __m512 b, __m512 c, __m512 s) { return _mm512_fmsub_ps(a, c, _mm512_mul_ps(b, s)); }
+inline __m512 second_of(__m512 a, __m512 b, __m512 c, __m512 s) { return _mm512_fmadd_ps(b, c, _mm512_mul_ps(a, s)); }
+
+/// Half-split pairs [i, i + 32): x1 from a1, x2 from a2, into y1 and y2 (which may be a1 and a2).
+template <bool Masked>
+inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfloat16* y2, const float* c,
+                       const float* s, __mmask32 m) {
+  const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
+  const __m512 a_lo = widen(load16<Masked>(a1, m_lo)), a_hi = widen(load16<Masked>(a1 + 16, m_hi));
+  const __m512 b_lo = widen(load16<Masked>(a2, m_lo)), b_hi = widen(load16<Masked>(a2 + 16, m_hi));
+  const __m512 c_lo = load16<Masked>(c, m_lo), c_hi = load16<Masked>(c + 16, m_hi);
+  const __m512 s_lo = load16<Masked>(s, m_lo), s_hi = load16<Masked>(s + 16, m_hi);
+  const __m512i r1 = narrow(first_of(a_lo, b_lo, c_lo, s_lo), first_of(a_hi, b_hi, c_hi, s_hi), m);
+  const __m512i r2 = narrow(second_of(a_lo, b_lo, c_lo, s_lo), second_of(a_hi, b_hi, c_hi, s_hi), m);
+  if constexpr (Masked) {
+    _mm512_mask_storeu_epi16(y1, m, r1);
+    _mm512_mask_storeu_epi16(y2, m, r2);
+  } else {
+    _mm512_storeu_si512(y1, r1);
+    _mm512_storeu_si512(y2, r2);
+  }
+}
+
+inline void split(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfloat16* y2, const float* c,
+                  const float* s, int n) {
+  int i = 0;
+  for (; i + 32 <= n; i += 32) split_step<false>(a1 + i, a2 + i, y1 + i, y2 + i, c + i, s + i, lanes(32));
+  if (i < n) split_step<true>(a1 + i, a2 + i, y1 + i, y2 + i, c + i, s + i, lanes(n - i));
+}
+
+/// Interleaved pairs [i, i + 16): a pair is one 32-bit lane, its first element in the low half.
+template <bool Masked>
+inline void interleaved_step(const bfloat16* a, bfloat16* y, const float* c, const float* s, __mmask16 m) {
+  const __m512i v = Masked ? _mm512_maskz_loadu_epi32(m, a) : _mm512_loadu_si512(a);
+  const __m512 x1 = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
+  const __m512 x2 = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+  const __m512 cv = load16<Masked>(c, m), sv = load16<Masked>(s, m);
+  // narrow() gives y1 of the 16 pairs, then their y2; the permutation interleaves them again.
+  const __mmask32 valid = static_cast<__mmask32>(m) | (static_cast<__mmask32>(m) << 16);
+  const __m512i r = narrow(first_of(x1, x2, cv, sv), second_of(x1, x2, cv, sv), valid);
+  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
+                                         21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i out = _mm512_permutexvar_epi16(order, r);
+  if constexpr (Masked)
+    _mm512_mask_storeu_epi32(y, m, out);
+  else
+    _mm512_storeu_si512(y, out);
+}
+
+inline void interleaved(const bfloat16* a, bfloat16* y, const float* c, const float* s, int n) {
+  int i = 0;
+  for (; i + 16 <= n; i += 16) interleaved_step<false>(a + 2 * i, y + 2 * i, c + i, s + i, 0xffff);
+  if (i < n) interleaved_step<true>(a + 2 * i, y + 2 * i, c + i, s + i, static_cast<__mmask16>(lanes(n - i)));
+}
+
+}  // namespace HostSimd
+#endif
+
+}  // namespace KokkosRope::Impl
+
+#endif
