@@ -121,10 +121,22 @@ inline double median(std::vector<double> v) {
 
 // ---- the variants -----------------------------------------------------------------------------
 
+/// A variant's q and k (and q_out, k_out when it writes out of place), token-major rows of the
+/// case's sizes in Mem: its same-pattern roofline runs on them, alternating with the variant.
+struct TensorBuffers {
+  void* q = nullptr;
+  void* k = nullptr;
+  void* q_out = nullptr;
+  void* k_out = nullptr;
+  explicit operator bool() const { return q != nullptr && k != nullptr; }
+};
+
 /// One application of a variant on its data; run() returns when the work is complete.
 struct Instance {
   virtual ~Instance() = default;
   virtual void run() = 0;
+  /// The variant's tensors, or none (its roofline then gets buffers of its own).
+  virtual TensorBuffers buffers() { return {}; }
   /// Current contents of the result tensors (q then k), as double.
   virtual std::vector<double> result_q() = 0;
   virtual std::vector<double> result_k() = 0;

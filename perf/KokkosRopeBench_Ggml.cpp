@@ -131,6 +131,12 @@ struct GgmlInstance : Instance {
     if (ggml_backend_graph_compute(ggml_runtime().backend, graph) != GGML_STATUS_SUCCESS)
       throw std::runtime_error("ggml: graph compute failed");
   }
+  TensorBuffers buffers() override {
+    // ggml's tensors live in host memory: the roofline can run on them where Exec reaches it.
+    if constexpr (!Kokkos::SpaceAccessibility<Exec, Kokkos::HostSpace>::accessible) return {};
+    if (c.in_place) return {q->data, k->data};
+    return {q->data, k->data, rq->data, rk->data};
+  }
   std::vector<double> result_q() override { return read(rq); }
   std::vector<double> result_k() override { return read(rk); }
   void capture_inputs() override {

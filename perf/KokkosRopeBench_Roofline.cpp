@@ -47,6 +47,12 @@ struct CountMismatches {
   }
 };
 
+/// The sum of the words, modulo 2^64 (a checksum).
+struct SumWords {
+  ConstWords x;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::uint64_t& sum) const { sum += x(i); }
+};
+
 Words alloc_words(const Exec& space, const char* label, std::int64_t n) {
   return Words(
       Kokkos::view_alloc(space, Kokkos::WithoutInitializing, std::string("KokkosRope::bench::") + label), n);
@@ -168,7 +174,7 @@ double measure(Instance& inst, std::int64_t bytes) {
     times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     total += times.back();
   }
-  return static_cast<double>(bytes) / median(times) / 1e9;
+  return gbps_of(times, bytes);
 }
 
 
@@ -176,7 +182,7 @@ double measure(Instance& inst, std::int64_t bytes) {
 
 // ---- the plain copy ---------------------------------------------------------------------------
 
-CopyInstance::CopyInstance(std::int64_t bytes) {
+CopyInstance::CopyInstance(std::int64_t bytes, std::int64_t q_bytes_) : q_bytes(q_bytes_) {
   const std::int64_t n = (bytes + 7) / 8;
   src = alloc_words(space, "copy_src", n);
   dst = alloc_words(space, "copy_dst", n);
@@ -188,6 +194,13 @@ CopyInstance::CopyInstance(std::int64_t bytes) {
 void CopyInstance::run() {
   Kokkos::parallel_for("KokkosRope::bench::copy", Range(space, 0, src.extent(0)), CopyKernel{src, dst});
   space.fence("KokkosRope::bench::copy");
+}
+
+TensorBuffers CopyInstance::buffers() {
+  if (q_bytes <= 0 || q_bytes % 16 != 0) return {};
+  char* s = reinterpret_cast<char*>(src.data());
+  char* d = reinterpret_cast<char*>(dst.data());
+  return {s, s + q_bytes, d, d + q_bytes};
 }
 
 bool CopyInstance::check() {
@@ -205,11 +218,46 @@ double copy_gbps(std::int64_t tensor_bytes) {
 
 // ---- the same-pattern roofline ----------------------------------------------------------------
 
+namespace {
+/// Bytes of one token's q row and k row.
+std::int64_t q_row_bytes(const Case& c) {
+  return static_cast<std::int64_t>(c.model.q_heads) * c.model.head_dim * static_cast<std::int64_t>(bytes_of(c.dtype));
+}
+std::int64_t k_row_bytes(const Case& c) {
+  return static_cast<std::int64_t>(c.model.kv_heads) * c.model.head_dim * static_cast<std::int64_t>(bytes_of(c.dtype));
+}
+/// The sum of every word of x modulo 2^64 (one reduction; the result waits for it).
+std::uint64_t checksum(const Exec& space, const Words& x) {
+  std::uint64_t sum = 0;
+  Kokkos::parallel_reduce("KokkosRope::bench::roofline_checksum", Range(space, 0, x.extent(0)),
+                          SumWords{x}, sum);
+  return sum;
+}
+}  // namespace
+
+bool lends_rows(const Case& c) { return q_row_bytes(c) % 16 == 0 && k_row_bytes(c) % 16 == 0; }
+
+PatternInstance::PatternInstance(const Case& c, const TensorBuffers& tensors)
+    : pattern(pattern_of(c)), tokens(c.tokens()), borrowed(true) {
+  if (!lends_rows(c) || !tensors || (pattern == Pattern::out_of_place && (!tensors.q_out || !tensors.k_out)))
+    throw std::invalid_argument("roofline: the variant's tensors cannot hold the roofline kernel (" + c.name() + ")");
+  q_row = q_row_bytes(c) / 8;
+  k_row = k_row_bytes(c) / 8;
+  q = Words(static_cast<std::uint64_t*>(tensors.q), tokens * q_row);
+  k = Words(static_cast<std::uint64_t*>(tensors.k), tokens * k_row);
+  if (pattern == Pattern::out_of_place) {
+    q_out = Words(static_cast<std::uint64_t*>(tensors.q_out), tokens * q_row);
+    k_out = Words(static_cast<std::uint64_t*>(tensors.k_out), tokens * k_row);
+  }
+  mask = alloc_words(space, "roofline_mask", 1);
+  Kokkos::parallel_for("KokkosRope::bench::fill", Range(space, 0, 1), ZeroWords{mask});
+  space.fence("KokkosRope::bench::roofline_setup");
+}
+
 PatternInstance::PatternInstance(const Case& c) : pattern(pattern_of(c)), tokens(c.tokens()) {
-  const std::int64_t eb = static_cast<std::int64_t>(bytes_of(c.dtype));
   // Rows of whole 16-byte units (2 words): the row kernels' vectors (Llama rows are multiples already).
-  q_row = 2 * ((static_cast<std::int64_t>(c.model.q_heads) * c.model.head_dim * eb + 15) / 16);
-  k_row = 2 * ((static_cast<std::int64_t>(c.model.kv_heads) * c.model.head_dim * eb + 15) / 16);
+  q_row = 2 * ((q_row_bytes(c) + 15) / 16);
+  k_row = 2 * ((k_row_bytes(c) + 15) / 16);
   q = alloc_words(space, "roofline_q", tokens * q_row);
   k = alloc_words(space, "roofline_k", tokens * k_row);
   Kokkos::parallel_for("KokkosRope::bench::fill", Range(space, 0, q.extent(0)), FillWords{q, seed_q});
@@ -247,6 +295,13 @@ void PatternInstance::run() {
 }
 
 bool PatternInstance::check() {
+  if (borrowed) {  // the variant changes its tensors: one more roofline run, checked by checksums
+    const std::uint64_t q_sum = checksum(space, q), k_sum = checksum(space, k);
+    run();
+    const bool inputs = checksum(space, q) == q_sum && checksum(space, k) == k_sum;
+    if (pattern == Pattern::in_place) return inputs;
+    return inputs && checksum(space, q_out) == q_sum && checksum(space, k_out) == k_sum;
+  }
   std::int64_t bad = mismatches(space, q, Words(), seed_q) + mismatches(space, k, Words(), seed_k);
   if (pattern == Pattern::out_of_place)
     bad += mismatches(space, q_out, q, 0) + mismatches(space, k_out, k, 0);
@@ -260,6 +315,10 @@ double roofline_gbps(const Case& c) {
     throw std::runtime_error("the " + std::string(name(inst.pattern)) +
                              " roofline kernel changed its data (" + c.name() + ")");
   return g;
+}
+
+double gbps_of(const std::vector<double>& times, std::int64_t bytes) {
+  return static_cast<double>(bytes) / median(times) / 1e9;
 }
 
 }  // namespace KokkosRopeBench

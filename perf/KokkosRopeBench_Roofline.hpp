@@ -18,8 +18,11 @@ namespace KokkosRopeBench {
 struct CopyInstance : Instance {
   Exec space;
   Kokkos::View<std::uint64_t*, Mem> src, dst;
-  explicit CopyInstance(std::int64_t bytes);
+  std::int64_t q_bytes;  ///< where k starts in src and dst (0: no q / k split to lend a roofline)
+  explicit CopyInstance(std::int64_t bytes, std::int64_t q_bytes = 0);
   void run() override;
+  /// src as q then k, dst as q_out then k_out.
+  TensorBuffers buffers() override;
   bool check();
   std::vector<double> result_q() override { return {}; }
   std::vector<double> result_k() override { return {}; }
@@ -48,9 +51,14 @@ struct PatternInstance : Instance {
   Pattern pattern;
   std::int64_t tokens, q_row, k_row;  ///< q_row, k_row: 8-byte words per token (even)
   Kokkos::View<std::uint64_t*, Mem> q, k, q_out, k_out, mask;
+  bool borrowed = false;              ///< on a variant's tensors (else on buffers of its own)
+  /// On buffers of its own, filled with known words.
   explicit PatternInstance(const Case& c);
+  /// On the variant's tensors (their rows must be whole 16-byte units: see lends_rows).
+  PatternInstance(const Case& c, const TensorBuffers& tensors);
   void run() override;
-  /// True when every output word holds its input word (and the inputs are the filled values).
+  /// True when every output word holds its input word (own buffers: and the inputs are the filled
+  /// values; borrowed: checksums around one more run).
   bool check();
   std::vector<double> result_q() override { return {}; }
   std::vector<double> result_k() override { return {}; }
@@ -60,11 +68,18 @@ struct PatternInstance : Instance {
 /// copy benchmark of the same shape when it ran earlier in this process, else measured here.
 double copy_gbps(std::int64_t tensor_bytes);
 
-/// GB/s of the same-pattern roofline of case `c`, credited with c.moved_bytes() (2 x (q + k)
-/// bytes, as the variant): measured here, for every case, just before the variant runs (a
-/// shared machine's bandwidth drifts over a run; a roofline measured minutes earlier would not be
-/// the same machine's).
+/// True when the q and k rows of case `c` are whole 16-byte units, so that the roofline kernel can
+/// run on a variant's own tensors.
+bool lends_rows(const Case& c);
+
+/// GB/s of the same-pattern roofline of case `c` on buffers of its own, credited with
+/// c.moved_bytes() (2 x (q + k) bytes, as the variant): for a variant that lends no tensors,
+/// measured just before it runs. (Every variant of the CPU builds lends them: its roofline then
+/// runs on its own q and k, alternating with it, in Suite.cpp.)
 double roofline_gbps(const Case& c);
+
+/// The median GB/s of `times` (seconds per run) for `bytes` per run.
+double gbps_of(const std::vector<double>& times, std::int64_t bytes);
 
 }  // namespace KokkosRopeBench
 

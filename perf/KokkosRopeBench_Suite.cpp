@@ -70,8 +70,8 @@ std::int64_t Case::memory_bytes() const {
       m = (in_place ? 1 : 2) * t;
       break;
   }
-  // The in-run measurements of the rooflines (each done before the variant's instance exists): the
-  // plain copy and the out-of-place roofline hold 2 x t, the in-place one t.
+  // The plain copy, measured before the variant's instance exists, holds 2 x t (as does a roofline
+  // on buffers of its own); the same-pattern roofline borrows the variant's tensors.
   return std::max(m, 2 * t);
 }
 
@@ -86,31 +86,47 @@ void run_case(benchmark::State& state, const Case& c) {
       state.SkipWithError(message);
       return;
     }
-    // The same-pattern roofline of this case, measured now (before the variant's instance is
-    // built: one working set at a time); the plain copy's unless a case of its size measured it.
-    const double roofline = roofline_gbps(c);
     const double copy = c.kind == Kind::copy ? 0.0 : copy_gbps(c.tensor_bytes());
+    // The same-pattern roofline runs on the variant's own q and k, one run before each of the
+    // variant's, so that both meet the same cache state and the same moment of a shared machine's
+    // bandwidth. A variant that lends no tensors (ggml beyond the reach of a device space) gets
+    // one measured on buffers of its own just before it (one working set at a time).
+    const bool lends = lends_rows(c) && !(c.kind == Kind::ggml &&
+                                          !Kokkos::SpaceAccessibility<Exec, Kokkos::HostSpace>::accessible);
+    const double roofline_before = lends ? 0.0 : roofline_gbps(c);
     std::unique_ptr<Instance> inst;
     if (c.kind == Kind::copy)
-      inst = std::make_unique<CopyInstance>(c.tensor_bytes());
+      inst = std::make_unique<CopyInstance>(c.tensor_bytes(), c.q_elems() * static_cast<std::int64_t>(bytes_of(c.dtype)));
     else if (c.kind == Kind::ggml)
       inst = ggml_peer().value().make(c);
     else
       inst = make_kokkos_instance(c);
+    std::unique_ptr<PatternInstance> roof;
+    if (lends) roof = std::make_unique<PatternInstance>(c, inst->buffers());
 
     inst->run();  // warm-up: first touch, kernel and thread start-up
-    std::vector<double> times;
+    if (roof) roof->run();
+    std::vector<double> times, roof_times;
     for (auto _ : state) {
+      if (roof) {
+        const auto r0 = std::chrono::steady_clock::now();
+        roof->run();
+        roof_times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count());
+      }
       const auto t0 = std::chrono::steady_clock::now();
       inst->run();  // launch(es) + fence of the instance
       const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       state.SetIterationTime(dt);
       times.push_back(dt);
     }
+    if (roof && !roof->check())
+      throw std::runtime_error("the " + std::string(name(roof->pattern)) + " roofline kernel changed the data of " +
+                               c.name());
+    const double roofline = roof ? gbps_of(roof_times, c.moved_bytes()) : roofline_before;
     // GB/s from the median iteration: robust to the other tenants of a shared machine (the mean is
     // Google Benchmark's own real_time column).
     const double t_median = median(times);
-    const double gbps = static_cast<double>(c.moved_bytes()) / t_median / 1e9;
+    const double gbps = gbps_of(times, c.moved_bytes());
     if (c.kind == Kind::copy) copy_gbps_by_bytes[c.tensor_bytes()] = gbps;
     state.counters["bytes"] = static_cast<double>(c.moved_bytes());
     state.counters["GB/s"] = gbps;
@@ -227,7 +243,8 @@ void register_suite(const std::string& mode, bool min_time_given) {
   benchmark::AddCustomContext(
       "roofline_frac",
       "GB/s over the GB/s of the same-pattern roofline (in place: q and k read and written; out of "
-      "place: q and k read, q_out and k_out written; no arithmetic), same bytes, same run, same space");
+      "place: q and k read, q_out and k_out written; no arithmetic) on the variant's own tensors, one "
+      "roofline run before each of the variant's, same bytes, same space");
   const double limit = settings.mem_limit_gb * 1e9;
   for (const Case& c : suite(mode, ggml_peer().has_value())) {
     if (static_cast<double>(c.memory_bytes()) > limit) {

@@ -220,6 +220,7 @@ struct KokkosInstance : Instance {
     op();
     space.fence("KokkosRope::bench::run");
   }
+  TensorBuffers buffers() override { return {q.data(), k.data(), qo.data(), ko.data()}; }
   std::vector<double> result_q() override { return to_host(space, c.in_place ? q : qo); }
   std::vector<double> result_k() override { return to_host(space, c.in_place ? k : ko); }
   void capture_inputs() override {
