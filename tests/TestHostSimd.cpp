@@ -3,7 +3,8 @@
 // executable built for that ISA. Each loop is compared bit for bit with a scalar model of the same
 // arithmetic (one fused multiply-add per output, then the portable round-to-nearest-even), on
 // inputs that include what the conversion instruction treats differently: denormal results, NaNs
-// with payloads, infinities and overflow. Row lengths 0..40 cover full and masked steps.
+// with payloads, infinities and overflow. Row lengths 0..40 cover full and masked steps, on one and
+// on three head rows (cos/sin loaded once for all heads), with gaps between rows left untouched.
 #include <KokkosRope.hpp>
 #include <gtest/gtest.h>
 
@@ -44,16 +45,19 @@ bfloat16 draw(std::mt19937& rng) {
   return bfloat16(value(rng));
 }
 
-struct Row {
+// `heads` head rows of 2 * pairs elements, `gap` elements apart (they must stay untouched), and
+// the token's cos/sin.
+struct Rows {
+  int heads, pairs, stride;
   std::vector<bfloat16> x, y;
   std::vector<float> c, s;
 };
 
-Row make_row(int pairs, std::mt19937& rng) {
-  Row r;
-  r.x.resize(2 * pairs);
+Rows make_rows(int heads, int pairs, int gap, std::mt19937& rng) {
+  Rows r{heads, pairs, 2 * pairs + gap, {}, {}, {}, {}};
+  r.x.resize(static_cast<std::size_t>(heads) * r.stride);
   for (auto& v : r.x) v = draw(rng);
-  r.y.assign(2 * pairs, bfloat16::from_bits(0x1234));
+  r.y.assign(r.x.size(), bfloat16::from_bits(0x1234));
   std::uniform_real_distribution<float> angle(-3.2f, 3.2f);
   for (int i = 0; i < pairs; ++i) {
     const float a = i % 5 == 4 ? 0.0f : angle(rng);
@@ -63,38 +67,43 @@ Row make_row(int pairs, std::mt19937& rng) {
   return r;
 }
 
-// Indices of pair i's two elements in a row of `pairs` pairs.
+// Index of pair i's first / second element in a row of `pairs` pairs.
 int first(PairStyle style, int i, int /*pairs*/) { return style == PairStyle::interleaved ? 2 * i : i; }
 int second(PairStyle style, int i, int pairs) { return style == PairStyle::interleaved ? 2 * i + 1 : i + pairs; }
 
 void check_rows(PairStyle style, bool in_place) {
   std::mt19937 rng(20261201u + static_cast<unsigned>(style) * 2u + (in_place ? 1u : 0u));
-  for (int pairs = 0; pairs <= 40; ++pairs)
-    for (int trial = 0; trial < 20; ++trial) {
-      Row r = make_row(pairs, rng);
-      std::vector<bfloat16> expected(2 * pairs);
-      for (int i = 0; i < pairs; ++i)
-        model_pair(r.c[i], r.s[i], r.x[first(style, i, pairs)], r.x[second(style, i, pairs)],
-                   expected[first(style, i, pairs)], expected[second(style, i, pairs)]);
-      const std::vector<bfloat16> input = r.x;
-      bfloat16* out = in_place ? r.x.data() : r.y.data();
-      if (style == PairStyle::interleaved)
-        KokkosRope::Impl::rotate_row_pairs<PairStyle::interleaved>(r.x.data(), out, r.c.data(), r.s.data(), pairs,
-                                                                   0, pairs);
-      else
-        KokkosRope::Impl::rotate_row_pairs<PairStyle::half_split>(r.x.data(), out, r.c.data(), r.s.data(), pairs, 0,
-                                                                  pairs);
-      for (int e = 0; e < 2 * pairs; ++e) {
-        const int i = style == PairStyle::interleaved ? e / 2 : e % pairs;
-        ASSERT_EQ(out[e].bits, expected[e].bits)
-            << "pairs " << pairs << " trial " << trial << " element " << e << ": inputs 0x" << std::hex
-            << input[first(style, i, pairs)].bits << ", 0x" << input[second(style, i, pairs)].bits << std::dec
-            << ", cos " << r.c[i] << ", sin " << r.s[i];
+  for (int heads : {1, 3})
+    for (int pairs = 0; pairs <= 40; ++pairs)
+      for (int trial = 0; trial < 10; ++trial) {
+        Rows r = make_rows(heads, pairs, 6, rng);
+        const std::vector<bfloat16> input = r.x;
+        std::vector<bfloat16> expected = in_place ? r.x : r.y;
+        for (int h = 0; h < heads; ++h)
+          for (int i = 0; i < pairs; ++i) {
+            const int e1 = h * r.stride + first(style, i, pairs), e2 = h * r.stride + second(style, i, pairs);
+            model_pair(r.c[i], r.s[i], r.x[e1], r.x[e2], expected[e1], expected[e2]);
+          }
+        bfloat16* out = in_place ? r.x.data() : r.y.data();
+        if (style == PairStyle::interleaved)
+          KokkosRope::Impl::rotate_head_rows<PairStyle::interleaved>(r.x.data(), out, r.stride, r.stride, heads,
+                                                                     r.c.data(), r.s.data(), pairs, 0, pairs);
+        else
+          KokkosRope::Impl::rotate_head_rows<PairStyle::half_split>(r.x.data(), out, r.stride, r.stride, heads,
+                                                                    r.c.data(), r.s.data(), pairs, 0, pairs);
+        for (std::size_t e = 0; e < expected.size(); ++e) {
+          const int h = static_cast<int>(e) / r.stride, d = static_cast<int>(e) % r.stride;
+          const int i = d >= 2 * pairs ? -1 : style == PairStyle::interleaved ? d / 2 : d % pairs;
+          ASSERT_EQ(out[e].bits, expected[e].bits)
+              << heads << " heads, " << pairs << " pairs, trial " << trial << ": head " << h << " element " << d
+              << (i < 0 ? " (outside the rotary part)" : "") << ", inputs 0x" << std::hex
+              << (i < 0 ? input[e].bits : input[h * r.stride + first(style, i, pairs)].bits) << ", 0x"
+              << (i < 0 ? 0 : input[h * r.stride + second(style, i, pairs)].bits) << std::dec;
+        }
+        if (!in_place) {
+          for (std::size_t e = 0; e < input.size(); ++e) ASSERT_EQ(r.x[e].bits, input[e].bits) << "an input was written";
+        }
       }
-      if (!in_place) {
-        for (int e = 0; e < 2 * pairs; ++e) ASSERT_EQ(r.x[e].bits, input[e].bits) << "the input row was written";
-      }
-    }
 }
 
 TEST(HostSimd, CompiledForThisBuild) {
@@ -107,18 +116,29 @@ TEST(HostSimd, HalfSplitOutOfPlaceBitwise) { check_rows(PairStyle::half_split, f
 TEST(HostSimd, InterleavedInPlaceBitwise) { check_rows(PairStyle::interleaved, true); }
 TEST(HostSimd, InterleavedOutOfPlaceBitwise) { check_rows(PairStyle::interleaved, false); }
 
-// The unrotated half of a partial row (pairs [first, first + count) of `half`) stays untouched.
+// Pairs [first, first + count) of a row (the host-rows path's chunks): the other pairs stay untouched.
 TEST(HostSimd, WritesOnlyItsPairs) {
   std::mt19937 rng(7u);
-  constexpr int half = 48;
-  Row r = make_row(half, rng);
-  const std::vector<bfloat16> input = r.x;
-  KokkosRope::Impl::rotate_row_pairs<PairStyle::half_split>(r.x.data(), r.x.data(), r.c.data() + 5, r.s.data() + 5,
-                                                            half, 5, 19);
-  for (int e = 0; e < 2 * half; ++e) {
-    const int i = e % half;
-    if (i >= 5 && i < 24) continue;
-    EXPECT_EQ(r.x[e].bits, input[e].bits) << "element " << e << " is outside pairs [5, 24)";
+  for (PairStyle style : {PairStyle::half_split, PairStyle::interleaved}) {
+    Rows r = make_rows(2, 48, 0, rng);
+    const std::vector<bfloat16> input = r.x;
+    if (style == PairStyle::interleaved)
+      KokkosRope::Impl::rotate_head_rows<PairStyle::interleaved>(r.x.data(), r.x.data(), r.stride, r.stride, 2,
+                                                                 r.c.data() + 5, r.s.data() + 5, 48, 5, 19);
+    else
+      KokkosRope::Impl::rotate_head_rows<PairStyle::half_split>(r.x.data(), r.x.data(), r.stride, r.stride, 2,
+                                                                r.c.data() + 5, r.s.data() + 5, 48, 5, 19);
+    int changed = 0;
+    for (std::size_t e = 0; e < input.size(); ++e) {
+      const int d = static_cast<int>(e) % r.stride;
+      const int i = style == PairStyle::interleaved ? d / 2 : d % 48;
+      if (i >= 5 && i < 24) {
+        changed += r.x[e].bits != input[e].bits;
+        continue;
+      }
+      EXPECT_EQ(r.x[e].bits, input[e].bits) << "element " << e << " is outside pairs [5, 24)";
+    }
+    EXPECT_GT(changed, 0) << "pairs [5, 24) were not rotated";
   }
 }
 

@@ -10,6 +10,7 @@
 #define KOKKOSROPE_IMPL_HOSTSIMD_HPP
 
 #include <KokkosRope/BFloat16.hpp>
+#include <KokkosRope/Params.hpp>
 
 #include <cstdint>
 
@@ -79,17 +80,28 @@ inline __m512i narrow(__m512 lo, __m512 hi, __mmask32 valid) {
 inline __m512 first_of(__m512 a, __m512 b, __m512 c, __m512 s) { return _mm512_fmsub_ps(a, c, _mm512_mul_ps(b, s)); }
 inline __m512 second_of(__m512 a, __m512 b, __m512 c, __m512 s) { return _mm512_fmadd_ps(b, c, _mm512_mul_ps(a, s)); }
 
-/// Half-split pairs [i, i + 32): x1 from a1, x2 from a2, into y1 and y2 (which may be a1 and a2).
+/// cos and sin of 32 consecutive pairs, loaded once and applied to every head row of a token.
+struct CosSin32 {
+  __m512 c_lo, c_hi, s_lo, s_hi;
+};
+
 template <bool Masked>
-inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfloat16* y2, const float* c,
-                       const float* s, __mmask32 m) {
+inline CosSin32 load_cos_sin(const float* c, const float* s, __mmask32 m) {
+  const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
+  return {load16<Masked>(c, m_lo), load16<Masked>(c + 16, m_hi), load16<Masked>(s, m_lo),
+          load16<Masked>(s + 16, m_hi)};
+}
+
+/// Half-split pairs [i, i + 32) of one row: x1 from a1, x2 from a2, into y1 and y2 (which may be a1
+/// and a2).
+template <bool Masked>
+inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfloat16* y2, const CosSin32& cs,
+                       __mmask32 m) {
   const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
   const __m512 a_lo = widen(load16<Masked>(a1, m_lo)), a_hi = widen(load16<Masked>(a1 + 16, m_hi));
   const __m512 b_lo = widen(load16<Masked>(a2, m_lo)), b_hi = widen(load16<Masked>(a2 + 16, m_hi));
-  const __m512 c_lo = load16<Masked>(c, m_lo), c_hi = load16<Masked>(c + 16, m_hi);
-  const __m512 s_lo = load16<Masked>(s, m_lo), s_hi = load16<Masked>(s + 16, m_hi);
-  const __m512i r1 = narrow(first_of(a_lo, b_lo, c_lo, s_lo), first_of(a_hi, b_hi, c_hi, s_hi), m);
-  const __m512i r2 = narrow(second_of(a_lo, b_lo, c_lo, s_lo), second_of(a_hi, b_hi, c_hi, s_hi), m);
+  const __m512i r1 = narrow(first_of(a_lo, b_lo, cs.c_lo, cs.s_lo), first_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
+  const __m512i r2 = narrow(second_of(a_lo, b_lo, cs.c_lo, cs.s_lo), second_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
   if constexpr (Masked) {
     _mm512_mask_storeu_epi16(y1, m, r1);
     _mm512_mask_storeu_epi16(y2, m, r2);
@@ -99,20 +111,13 @@ inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfl
   }
 }
 
-inline void split(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfloat16* y2, const float* c,
-                  const float* s, int n) {
-  int i = 0;
-  for (; i + 32 <= n; i += 32) split_step<false>(a1 + i, a2 + i, y1 + i, y2 + i, c + i, s + i, lanes(32));
-  if (i < n) split_step<true>(a1 + i, a2 + i, y1 + i, y2 + i, c + i, s + i, lanes(n - i));
-}
-
-/// Interleaved pairs [i, i + 16): a pair is one 32-bit lane, its first element in the low half.
+/// Interleaved pairs [i, i + 16) of one row: a pair is one 32-bit lane, its first element in the
+/// low half. (cs: the low 16 pairs of a CosSin32.)
 template <bool Masked>
-inline void interleaved_step(const bfloat16* a, bfloat16* y, const float* c, const float* s, __mmask16 m) {
+inline void interleaved_step(const bfloat16* a, bfloat16* y, __m512 cv, __m512 sv, __mmask16 m) {
   const __m512i v = Masked ? _mm512_maskz_loadu_epi32(m, a) : _mm512_loadu_si512(a);
   const __m512 x1 = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
   const __m512 x2 = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
-  const __m512 cv = load16<Masked>(c, m), sv = load16<Masked>(s, m);
   // narrow() gives y1 of the 16 pairs, then their y2; the permutation interleaves them again.
   const __mmask32 valid = static_cast<__mmask32>(m) | (static_cast<__mmask32>(m) << 16);
   const __m512i r = narrow(first_of(x1, x2, cv, sv), second_of(x1, x2, cv, sv), valid);
@@ -125,10 +130,44 @@ inline void interleaved_step(const bfloat16* a, bfloat16* y, const float* c, con
     _mm512_storeu_si512(y, out);
 }
 
-inline void interleaved(const bfloat16* a, bfloat16* y, const float* c, const float* s, int n) {
-  int i = 0;
-  for (; i + 16 <= n; i += 16) interleaved_step<false>(a + 2 * i, y + 2 * i, c + i, s + i, 0xffff);
-  if (i < n) interleaved_step<true>(a + 2 * i, y + 2 * i, c + i, s + i, static_cast<__mmask16>(lanes(n - i)));
+/// Pairs [i, i + n) of one head row, n <= 32, with their cos/sin.
+template <PairStyle Style>
+inline void row_chunk(const bfloat16* in, bfloat16* out, int half, int i, int n, const CosSin32& cs) {
+  if constexpr (Style == PairStyle::half_split) {
+    if (n == 32)
+      split_step<false>(in + i, in + half + i, out + i, out + half + i, cs, lanes(32));
+    else
+      split_step<true>(in + i, in + half + i, out + i, out + half + i, cs, lanes(n));
+  } else {
+    if (n == 32) {
+      interleaved_step<false>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, 0xffff);
+      interleaved_step<false>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi, 0xffff);
+    } else {
+      const __mmask32 m = lanes(n);
+      interleaved_step<true>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, static_cast<__mmask16>(m));
+      if (n > 16)
+        interleaved_step<true>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi, static_cast<__mmask16>(m >> 16));
+    }
+  }
+}
+
+/// Pairs [0, count) of `heads` head rows (row h at in + h step_in and out + h step_out; in == out
+/// in place); c and s point at pair 0's cos and sin, `half` is the rows' pair count. cos/sin of 64
+/// pairs at a time stay in registers while every head row takes them, in memory order.
+template <PairStyle Style>
+inline void rows(const bfloat16* in, bfloat16* out, std::int64_t step_in, std::int64_t step_out, int heads, int half,
+                 const float* c, const float* s, int count) {
+  for (int b = 0; b < count; b += 64) {
+    const int n0 = count - b < 32 ? count - b : 32, n1 = count - b - 32 < 32 ? count - b - 32 : 32;
+    const CosSin32 cs0 = load_cos_sin<true>(c + b, s + b, lanes(n0));
+    const CosSin32 cs1 = n1 > 0 ? load_cos_sin<true>(c + b + 32, s + b + 32, lanes(n1)) : cs0;
+    const bfloat16* row_in = in;
+    bfloat16* row_out = out;
+    for (int h = 0; h < heads; ++h, row_in += step_in, row_out += step_out) {
+      row_chunk<Style>(row_in, row_out, half, b, n0, cs0);
+      if (n1 > 0) row_chunk<Style>(row_in, row_out, half, b + 32, n1, cs1);
+    }
+  }
 }
 
 }  // namespace HostSimd

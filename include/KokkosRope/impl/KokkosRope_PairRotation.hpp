@@ -102,19 +102,10 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_interleaved(const T* KOKKOS_RESTRICT a, 
 /// The host-rows path: pairs [first, first + count) of one head row with unit stride. `c` and `s`
 /// point at pair `first`'s cos and sin. `in == out` is the in-place case (restrict pointers must
 /// not alias); otherwise the rows must not overlap, which the out-of-place entry points require
-/// anyway. bfloat16 rows take the AVX512-BF16 loops where the build targets them.
+/// anyway.
 template <PairStyle Style, class Acc, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc* c, const Acc* s, int half,
                                                   int first, int count) {
-#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
-  if constexpr (std::is_same_v<T, bfloat16> && std::is_same_v<Acc, float>) {
-    if constexpr (Style == PairStyle::half_split)
-      HostSimd::split(in + first, in + half + first, out + first, out + half + first, c, s, count);
-    else
-      HostSimd::interleaved(in + 2 * first, out + 2 * first, c, s, count);
-    return;
-  }
-#endif
   if constexpr (Style == PairStyle::half_split) {
     if (in == out)
       rotate_split_in_place(out + first, out + half + first, c, s, count);
@@ -126,6 +117,24 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc
     else
       rotate_interleaved(in + 2 * first, out + 2 * first, c, s, count);
   }
+}
+
+/// rotate_row_pairs on `heads` head rows of one token: row h at in + h step_in and out + h step_out.
+/// bfloat16 rows take the AVX512-BF16 loops where the build targets them (cos/sin loaded once
+/// for every head).
+template <PairStyle Style, class Acc, class T>
+KOKKOS_FORCEINLINE_FUNCTION void rotate_head_rows(const T* in, T* out, std::int64_t step_in, std::int64_t step_out,
+                                                  int heads, const Acc* c, const Acc* s, int half, int first,
+                                                  int count) {
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+  if constexpr (std::is_same_v<T, bfloat16> && std::is_same_v<Acc, float>) {
+    const int offset = Style == PairStyle::half_split ? first : 2 * first;
+    HostSimd::rows<Style>(in + offset, out + offset, step_in, step_out, heads, half, c, s, count);
+    return;
+  }
+#endif
+  for (int h = 0; h < heads; ++h, in += step_in, out += step_out)
+    rotate_row_pairs<Style>(in, out, c, s, half, first, count);
 }
 
 /// N consecutive elements moved by one access: 16 bytes (or 8) aligned to their size, the unit

@@ -106,11 +106,8 @@ struct RotateKernel {
   KOKKOS_FORCEINLINE_FUNCTION void rotate_rows_of(const In& in, const Out& out, int heads,
                                                   const TokenCoord& c, const Acc* cs, const Acc* sn,
                                                   int first, int count) const {
-    const auto* row_in = &access::at(in, c, 0, 0);
-    auto* row_out = &access::at(out, c, 0, 0);
-    const std::int64_t step_in = access::head_stride(in), step_out = access::head_stride(out);
-    for (int h = 0; h < heads; ++h, row_in += step_in, row_out += step_out)
-      rotate_row_pairs<Style>(row_in, row_out, cs, sn, m_cfg.half, first, count);
+    rotate_head_rows<Style>(&access::at(in, c, 0, 0), &access::at(out, c, 0, 0), access::head_stride(in),
+                            access::head_stride(out), heads, cs, sn, m_cfg.half, first, count);
   }
 
   template <class In, class Out>
