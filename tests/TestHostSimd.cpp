@@ -19,7 +19,9 @@ namespace {
 using KokkosRope::bfloat16;
 using KokkosRope::PairStyle;
 
-float f(bfloat16 x) { return static_cast<float>(x); }
+float f(bfloat16 x) {
+  return static_cast<float>(x);
+}
 
 // What rotate_pair computes for one pair, rounded as the portable bfloat16(float).
 void model_pair(float c, float s, bfloat16 x1, bfloat16 x2, bfloat16& y1, bfloat16& y2) {
@@ -68,8 +70,12 @@ Rows make_rows(int heads, int pairs, int gap, std::mt19937& rng) {
 }
 
 // Index of pair i's first / second element in a row of `pairs` pairs.
-int first(PairStyle style, int i, int /*pairs*/) { return style == PairStyle::interleaved ? 2 * i : i; }
-int second(PairStyle style, int i, int pairs) { return style == PairStyle::interleaved ? 2 * i + 1 : i + pairs; }
+int first(PairStyle style, int i, int /*pairs*/) {
+  return style == PairStyle::interleaved ? 2 * i : i;
+}
+int second(PairStyle style, int i, int pairs) {
+  return style == PairStyle::interleaved ? 2 * i + 1 : i + pairs;
+}
 
 void check_rows(PairStyle style, bool in_place) {
   std::mt19937 rng(20261201u + static_cast<unsigned>(style) * 2u + (in_place ? 1u : 0u));
@@ -86,35 +92,45 @@ void check_rows(PairStyle style, bool in_place) {
           }
         bfloat16* out = in_place ? r.x.data() : r.y.data();
         if (style == PairStyle::interleaved)
-          KokkosRope::Impl::rotate_head_rows<PairStyle::interleaved>(r.x.data(), out, r.stride, r.stride, heads,
-                                                                     r.c.data(), r.s.data(), pairs, 0, pairs);
+          KokkosRope::Impl::rotate_head_rows<PairStyle::interleaved>(
+              r.x.data(), out, r.stride, r.stride, heads, r.c.data(), r.s.data(), pairs, 0, pairs);
         else
-          KokkosRope::Impl::rotate_head_rows<PairStyle::half_split>(r.x.data(), out, r.stride, r.stride, heads,
-                                                                    r.c.data(), r.s.data(), pairs, 0, pairs);
+          KokkosRope::Impl::rotate_head_rows<PairStyle::half_split>(
+              r.x.data(), out, r.stride, r.stride, heads, r.c.data(), r.s.data(), pairs, 0, pairs);
         for (std::size_t e = 0; e < expected.size(); ++e) {
           const int h = static_cast<int>(e) / r.stride, d = static_cast<int>(e) % r.stride;
           const int i = d >= 2 * pairs ? -1 : style == PairStyle::interleaved ? d / 2 : d % pairs;
           ASSERT_EQ(out[e].bits, expected[e].bits)
-              << heads << " heads, " << pairs << " pairs, trial " << trial << ": head " << h << " element " << d
-              << (i < 0 ? " (outside the rotary part)" : "") << ", inputs 0x" << std::hex
+              << heads << " heads, " << pairs << " pairs, trial " << trial << ": head " << h << " element "
+              << d << (i < 0 ? " (outside the rotary part)" : "") << ", inputs 0x" << std::hex
               << (i < 0 ? input[e].bits : input[h * r.stride + first(style, i, pairs)].bits) << ", 0x"
               << (i < 0 ? 0 : input[h * r.stride + second(style, i, pairs)].bits) << std::dec;
         }
         if (!in_place) {
-          for (std::size_t e = 0; e < input.size(); ++e) ASSERT_EQ(r.x[e].bits, input[e].bits) << "an input was written";
+          for (std::size_t e = 0; e < input.size(); ++e)
+            ASSERT_EQ(r.x[e].bits, input[e].bits) << "an input was written";
         }
       }
 }
 
 TEST(HostSimd, CompiledForThisBuild) {
   EXPECT_TRUE(KokkosRope::Impl::host_avx512bf16_v)
-      << "this executable is built with -mavx512bf16 -mavx512bw -mavx512dq -mavx512vl, so the AVX512-BF16 loops must be on";
+      << "this executable is built with -mavx512bf16 -mavx512bw -mavx512dq -mavx512vl, so the AVX512-BF16 "
+         "loops must be on";
 }
 
-TEST(HostSimd, HalfSplitInPlaceBitwise) { check_rows(PairStyle::half_split, true); }
-TEST(HostSimd, HalfSplitOutOfPlaceBitwise) { check_rows(PairStyle::half_split, false); }
-TEST(HostSimd, InterleavedInPlaceBitwise) { check_rows(PairStyle::interleaved, true); }
-TEST(HostSimd, InterleavedOutOfPlaceBitwise) { check_rows(PairStyle::interleaved, false); }
+TEST(HostSimd, HalfSplitInPlaceBitwise) {
+  check_rows(PairStyle::half_split, true);
+}
+TEST(HostSimd, HalfSplitOutOfPlaceBitwise) {
+  check_rows(PairStyle::half_split, false);
+}
+TEST(HostSimd, InterleavedInPlaceBitwise) {
+  check_rows(PairStyle::interleaved, true);
+}
+TEST(HostSimd, InterleavedOutOfPlaceBitwise) {
+  check_rows(PairStyle::interleaved, false);
+}
 
 // Pairs [first, first + count) of a row (the host-rows path's chunks): the other pairs stay untouched.
 TEST(HostSimd, WritesOnlyItsPairs) {
@@ -123,8 +139,8 @@ TEST(HostSimd, WritesOnlyItsPairs) {
     Rows r = make_rows(2, 48, 0, rng);
     const std::vector<bfloat16> input = r.x;
     if (style == PairStyle::interleaved)
-      KokkosRope::Impl::rotate_head_rows<PairStyle::interleaved>(r.x.data(), r.x.data(), r.stride, r.stride, 2,
-                                                                 r.c.data() + 5, r.s.data() + 5, 48, 5, 19);
+      KokkosRope::Impl::rotate_head_rows<PairStyle::interleaved>(
+          r.x.data(), r.x.data(), r.stride, r.stride, 2, r.c.data() + 5, r.s.data() + 5, 48, 5, 19);
     else
       KokkosRope::Impl::rotate_head_rows<PairStyle::half_split>(r.x.data(), r.x.data(), r.stride, r.stride, 2,
                                                                 r.c.data() + 5, r.s.data() + 5, 48, 5, 19);

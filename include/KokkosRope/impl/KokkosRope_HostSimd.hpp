@@ -15,7 +15,8 @@
 #include <cstdint>
 
 #if defined(__AVX512BF16__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
-    !defined(KOKKOSROPE_DISABLE_HOST_SIMD) && !defined(__CUDACC__) && !defined(__HIPCC__) && !defined(SYCL_LANGUAGE_VERSION)
+    !defined(KOKKOSROPE_DISABLE_HOST_SIMD) && !defined(__CUDACC__) && !defined(__HIPCC__) &&              \
+    !defined(SYCL_LANGUAGE_VERSION)
 #define KOKKOSROPE_IMPL_HOST_AVX512BF16 1
 #include <immintrin.h>
 #endif
@@ -34,10 +35,14 @@ inline constexpr bool host_avx512bf16_v =
 namespace HostSimd {
 
 /// The first n (at most 32) of 32 lanes.
-inline __mmask32 lanes(int n) { return n >= 32 ? ~__mmask32(0) : (__mmask32(1) << n) - 1; }
+inline __mmask32 lanes(int n) {
+  return n >= 32 ? ~__mmask32(0) : (__mmask32(1) << n) - 1;
+}
 
 /// 16 bf16 (as 16-bit lanes) widened exactly to floats.
-inline __m512 widen(__m256i bits) { return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16)); }
+inline __m512 widen(__m256i bits) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
+}
 
 template <bool Masked>
 inline __m256i load16(const bfloat16* p, __mmask16 m) {
@@ -77,8 +82,12 @@ inline __m512i narrow(__m512 lo, __m512 hi, __mmask32 valid) {
 }
 
 // rotate_pair's arithmetic on 16 pairs: y1 = a c - b s, y2 = b c + a s, one fused multiply-add each.
-inline __m512 first_of(__m512 a, __m512 b, __m512 c, __m512 s) { return _mm512_fmsub_ps(a, c, _mm512_mul_ps(b, s)); }
-inline __m512 second_of(__m512 a, __m512 b, __m512 c, __m512 s) { return _mm512_fmadd_ps(b, c, _mm512_mul_ps(a, s)); }
+inline __m512 first_of(__m512 a, __m512 b, __m512 c, __m512 s) {
+  return _mm512_fmsub_ps(a, c, _mm512_mul_ps(b, s));
+}
+inline __m512 second_of(__m512 a, __m512 b, __m512 c, __m512 s) {
+  return _mm512_fmadd_ps(b, c, _mm512_mul_ps(a, s));
+}
 
 /// cos and sin of 32 consecutive pairs, loaded once and applied to every head row of a token.
 struct CosSin32 {
@@ -100,8 +109,10 @@ inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfl
   const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
   const __m512 a_lo = widen(load16<Masked>(a1, m_lo)), a_hi = widen(load16<Masked>(a1 + 16, m_hi));
   const __m512 b_lo = widen(load16<Masked>(a2, m_lo)), b_hi = widen(load16<Masked>(a2 + 16, m_hi));
-  const __m512i r1 = narrow(first_of(a_lo, b_lo, cs.c_lo, cs.s_lo), first_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
-  const __m512i r2 = narrow(second_of(a_lo, b_lo, cs.c_lo, cs.s_lo), second_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
+  const __m512i r1 =
+      narrow(first_of(a_lo, b_lo, cs.c_lo, cs.s_lo), first_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
+  const __m512i r2 =
+      narrow(second_of(a_lo, b_lo, cs.c_lo, cs.s_lo), second_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
   if constexpr (Masked) {
     _mm512_mask_storeu_epi16(y1, m, r1);
     _mm512_mask_storeu_epi16(y2, m, r2);
@@ -117,12 +128,13 @@ template <bool Masked>
 inline void interleaved_step(const bfloat16* a, bfloat16* y, __m512 cv, __m512 sv, __mmask16 m) {
   const __m512i v = Masked ? _mm512_maskz_loadu_epi32(m, a) : _mm512_loadu_si512(a);
   const __m512 x1 = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-  const __m512 x2 = _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+  const __m512 x2 =
+      _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
   // narrow() gives y1 of the 16 pairs, then their y2; the permutation interleaves them again.
   const __mmask32 valid = static_cast<__mmask32>(m) | (static_cast<__mmask32>(m) << 16);
   const __m512i r = narrow(first_of(x1, x2, cv, sv), second_of(x1, x2, cv, sv), valid);
-  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6,
-                                         21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
+                                         22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
   const __m512i out = _mm512_permutexvar_epi16(order, r);
   if constexpr (Masked)
     _mm512_mask_storeu_epi32(y, m, out);
@@ -146,7 +158,8 @@ inline void row_chunk(const bfloat16* in, bfloat16* out, int half, int i, int n,
       const __mmask32 m = lanes(n);
       interleaved_step<true>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, static_cast<__mmask16>(m));
       if (n > 16)
-        interleaved_step<true>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi, static_cast<__mmask16>(m >> 16));
+        interleaved_step<true>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi,
+                               static_cast<__mmask16>(m >> 16));
     }
   }
 }
@@ -155,8 +168,8 @@ inline void row_chunk(const bfloat16* in, bfloat16* out, int half, int i, int n,
 /// in place); c and s point at pair 0's cos and sin, `half` is the rows' pair count. cos/sin of 64
 /// pairs at a time stay in registers while every head row takes them, in memory order.
 template <PairStyle Style>
-inline void rows(const bfloat16* in, bfloat16* out, std::int64_t step_in, std::int64_t step_out, int heads, int half,
-                 const float* c, const float* s, int count) {
+inline void rows(const bfloat16* in, bfloat16* out, std::int64_t step_in, std::int64_t step_out, int heads,
+                 int half, const float* c, const float* s, int count) {
   for (int b = 0; b < count; b += 64) {
     const int n0 = count - b < 32 ? count - b : 32, n1 = count - b - 32 < 32 ? count - b - 32 : 32;
     const CosSin32 cs0 = load_cos_sin<true>(c + b, s + b, lanes(n0));
