@@ -5,6 +5,8 @@
 # Usage (as root, from anywhere):
 #   scripts/golden/make_ref_sysroot.sh          # create/update <repo>/.sysroot-ref
 #   scripts/golden/make_ref_sysroot.sh run      # (create if needed, then) regenerate tests/data/golden/
+#   scripts/golden/make_ref_sysroot.sh survey   # regenerate tests/data/survey/ (scripts/golden/survey.py)
+#   scripts/golden/make_ref_sysroot.sh mrope    # regenerate tests/data/golden/mrope/ (make_mrope_golden.py)
 #   scripts/golden/make_ref_sysroot.sh shell    # interactive shell inside the sysroot
 #
 # The Debian mirror is read at run time from the host's apt sources
@@ -85,9 +87,10 @@ CONF
     step "sysroot ready: $SYSROOT"
 }
 
-run_generator() {
+run_script() {  # run_script <script> <command label> [args...]: run a generator inside the sysroot
+    local script="$1" label="$2"; shift 2
     [ -x "$SYSROOT/usr/bin/python3" ] || build
-    step "running make_golden.py inside sysroot (repo bind-mounted at $REPO)"
+    step "running $script inside sysroot (repo bind-mounted at $REPO)"
     mkdir -p "$SYSROOT$REPO"
     unshare --mount --fork bash -c "
         set -euo pipefail
@@ -96,18 +99,22 @@ run_generator() {
             mount -t proc proc /proc
             cd \"$REPO\"
             export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 PYTHONHASHSEED=0 PYTHONDONTWRITEBYTECODE=1
-            export GOLDEN_COMMAND=\"scripts/golden/make_ref_sysroot.sh run\"
-            python3 scripts/golden/make_golden.py \"\$@\"
+            export GOLDEN_COMMAND=\"$label\" SURVEY_COMMAND=\"$label\"
+            python3 $script \"\$@\"
         ' bash \"\$@\"
     " bash "$@"
-    step "golden files written to $REPO/tests/data/golden/"
 }
 
 case "$MODE" in
     build) build ;;
-    run)   shift; run_generator "$@" ;;
+    run)   shift; run_script scripts/golden/make_golden.py "scripts/golden/make_ref_sysroot.sh run" "$@"
+           step "golden files written to $REPO/tests/data/golden/" ;;
+    survey) shift; run_script scripts/golden/survey.py "scripts/golden/make_ref_sysroot.sh survey" "$@"
+            step "survey written to $REPO/tests/data/survey/" ;;
+    mrope) shift; run_script scripts/golden/make_mrope_golden.py "scripts/golden/make_ref_sysroot.sh mrope" "$@"
+           step "M-RoPE golden files written to $REPO/tests/data/golden/mrope/" ;;
     shell) [ -x "$SYSROOT/bin/bash" ] || build
            mkdir -p "$SYSROOT$REPO"
            unshare --mount --fork bash -c "mount --bind '$REPO' '$SYSROOT$REPO'; chroot '$SYSROOT' /bin/bash -c 'mount -t proc proc /proc; cd \"$REPO\"; exec bash -i'" ;;
-    *)     die "usage: $0 [build|run [generator args]|shell]" ;;
+    *)     die "usage: $0 [build|run [generator args]|survey [args]|mrope [args]|shell]" ;;
 esac
