@@ -9,6 +9,7 @@
 #include <KokkosRope/Params.hpp>
 #include <KokkosRope/Frequencies.hpp>
 #include <KokkosRope/HfConfig.hpp>
+#include <KokkosRope/ModelRope.hpp>
 #include <KokkosRope/Precision.hpp>
 #include <KokkosRope/BFloat16.hpp>
 #include <KokkosRope/OnTheFly.hpp>

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <sstream>
 
 namespace KokkosRope {
 namespace {
@@ -16,17 +17,12 @@ std::int64_t original_or(const std::optional<std::int64_t>& original, std::int64
   return original ? *original : fallback;
 }
 
-// HF's default of YaRN's attention factor: 0.1 * m * ln(s) + 1 for s > 1.
-double yarn_get_mscale(double scale, double m) {
-  return scale <= 1.0 ? 1.0 : 0.1 * m * std::log(scale) + 1.0;
-}
-
 double yarn_attention_factor(const YarnScaling& s) {
   if (s.attention_factor) return *s.attention_factor;
   // Python truthiness: both present and non-zero.
   if (s.mscale && s.mscale_all_dim && *s.mscale != 0.0 && *s.mscale_all_dim != 0.0)
-    return yarn_get_mscale(s.factor, *s.mscale) / yarn_get_mscale(s.factor, *s.mscale_all_dim);
-  return yarn_get_mscale(s.factor, 1.0);
+    return yarn_mscale(s.factor, *s.mscale) / yarn_mscale(s.factor, *s.mscale_all_dim);
+  return yarn_mscale(s.factor, 1.0);
 }
 
 double longrope_factor(const Params& p, const LongRopeScaling& s) {
@@ -81,6 +77,17 @@ std::vector<double> yarn_ramp(const Params& p, const YarnScaling& s) {
   return ramp;
 }
 
+// With low_freq_factor == high_freq_factor the blend divides by zero: the reference gives NaN for
+// a pair whose wavelength is exactly on the step (any other pair is kept or divided cleanly).
+void llama3_check_step(const Llama3Scaling& s, int pair) {
+  if (s.low_freq_factor != s.high_freq_factor) return;
+  std::ostringstream os;
+  os.precision(17);
+  os << "invalid llama3.low_freq_factor = " << s.low_freq_factor << ": equals high_freq_factor and pair " << pair
+     << "'s wavelength is exactly original_max_position_embeddings / low_freq_factor (the blend would divide by zero)";
+  Impl::throw_invalid_argument({}, os.str());
+}
+
 double llama3_smooth(const Llama3Scaling& s, double wavelen) {
   return (static_cast<double>(s.original_max_position_embeddings) / wavelen - s.low_freq_factor) /
          (s.high_freq_factor - s.low_freq_factor);
@@ -131,11 +138,13 @@ struct ExactFrequencies {
     const double original = static_cast<double>(s.original_max_position_embeddings);
     const double low_wavelen = original / s.low_freq_factor;
     const double high_wavelen = original / s.high_freq_factor;
-    for (auto& f : inv) {
+    for (std::size_t i = 0; i < inv.size(); ++i) {
+      double& f = inv[i];
       const double wavelen = two_pi / f;
       if (wavelen > low_wavelen) {
         f /= s.factor;
       } else if (!(wavelen < high_wavelen)) {
+        llama3_check_step(s, static_cast<int>(i));
         const double smooth = llama3_smooth(s, wavelen);
         f = (1.0 - smooth) * f / s.factor + smooth * f;
       }
@@ -216,13 +225,18 @@ struct HfFrequencies {
     const float factor = f32(s.factor);
     const float low = f32(s.low_freq_factor);
     const float width = f32(s.high_freq_factor - s.low_freq_factor);
-    for (auto& f : inv) {
+    for (std::size_t i = 0; i < inv.size(); ++i) {
+      float& f = inv[i];
       const float wavelen = rdiv(two_pi, f);
       const float llama = wavelen > low_wavelen ? f / factor : f;
-      const float smooth = (rdiv(original, wavelen) - low) / width;
-      const float smoothed = (1.0f - smooth) * llama / factor + smooth * llama;
       const bool medium = !(wavelen < high_wavelen) && !(wavelen > low_wavelen);
-      f = medium ? smoothed : llama;
+      if (!medium) {
+        f = llama;
+        continue;
+      }
+      llama3_check_step(s, static_cast<int>(i));
+      const float smooth = (rdiv(original, wavelen) - low) / width;
+      f = (1.0f - smooth) * llama / factor + smooth * llama;
     }
     return {inv, 1.0f};
   }
@@ -275,6 +289,8 @@ struct BandOf {
 
 }  // namespace
 
+double yarn_mscale(double factor, double m) { return factor <= 1.0 ? 1.0 : 0.1 * m * std::log(factor) + 1.0; }
+
 double effective_theta(const Params& params, std::optional<std::int64_t> seq_len) {
   const double dim = params.rotary_dim;
   if (const auto* ntk = std::get_if<NtkScaling>(&params.scaling))
@@ -289,6 +305,14 @@ double effective_theta(const Params& params, std::optional<std::int64_t> seq_len
 }
 
 namespace {
+// Gemma 4's proportional RoPE: the pairs past rotated_pairs have frequency 0 (torch.zeros in the
+// reference, after the rotated ones computed with the full dimension in the exponent).
+template <class T>
+void zero_unrotated_pairs(const Params& params, std::vector<T>& inv_freq) {
+  if (!params.rotated_pairs) return;
+  for (std::size_t i = static_cast<std::size_t>(*params.rotated_pairs); i < inv_freq.size(); ++i) inv_freq[i] = T(0);
+}
+
 void check_seq_len(const std::optional<std::int64_t>& seq_len) {
   if (seq_len && *seq_len < 0) Impl::throw_invalid_argument({}, "invalid seq_len = " + std::to_string(*seq_len) + ": must be >= 0");
 }
@@ -297,13 +321,17 @@ void check_seq_len(const std::optional<std::int64_t>& seq_len) {
 Frequencies compute_frequencies(const Params& params, std::optional<std::int64_t> seq_len) {
   params.validate();
   check_seq_len(seq_len);
-  return std::visit(ExactFrequencies{params, seq_len}, params.scaling);
+  auto f = std::visit(ExactFrequencies{params, seq_len}, params.scaling);
+  zero_unrotated_pairs(params, f.inv_freq);
+  return f;
 }
 
 FrequenciesF32 compute_hf_frequencies(const Params& params, std::optional<std::int64_t> seq_len) {
   params.validate();
   check_seq_len(seq_len);
-  return std::visit(HfFrequencies{params, seq_len}, params.scaling);
+  auto f = std::visit(HfFrequencies{params, seq_len}, params.scaling);
+  zero_unrotated_pairs(params, f.inv_freq);
+  return f;
 }
 
 std::vector<Band> compute_bands(const Params& params, std::optional<std::int64_t> seq_len) {

@@ -81,11 +81,8 @@ struct ScalingValidator {
     require_factor("llama3.factor", s.factor);
     require_positive("llama3.low_freq_factor", s.low_freq_factor);
     require_positive("llama3.high_freq_factor", s.high_freq_factor);
-    // The reference only warns here, then divides by (high - low): with low == high its smooth
-    // factor is inf/NaN and the medium band is empty or NaN. Reject instead of computing NaN.
-    if (!(s.low_freq_factor < s.high_freq_factor))
-      fail("llama3.low_freq_factor", s.low_freq_factor,
-           "must be < high_freq_factor (" + std::to_string(s.high_freq_factor) + ")");
+    // low >= high is computed as the reference does (a step, no blend); the one NaN case, a
+    // wavelength exactly on the step with low == high, is rejected where frequencies are computed.
     if (s.original_max_position_embeddings <= 0)
       fail("llama3.original_max_position_embeddings", s.original_max_position_embeddings,
            "must be > 0");
@@ -119,6 +116,8 @@ void Params::validate() const {
   if (max_position_embeddings <= 0)
     fail("max_position_embeddings", max_position_embeddings, "must be > 0");
   std::visit(ScalingValidator{*this}, scaling);
+  if (rotated_pairs && (*rotated_pairs < 0 || *rotated_pairs > rotary_dim / 2))
+    fail("rotated_pairs", *rotated_pairs, "must be in [0, rotary_dim / 2 = " + std::to_string(rotary_dim / 2) + "]");
 }
 
 Params& Params::set_partial_rotary_factor(double factor) {

@@ -6,6 +6,7 @@
 #include "TestCategory.hpp"
 
 #include <KokkosRope.hpp>
+#include <KokkosRope/ModelRope.hpp>
 
 #include <climits>
 #include <cmath>
@@ -197,14 +198,19 @@ TEST(Errors, Params) {
       {"P30", llama3([](Llama3Scaling& s) { s.factor = 0.5; }), "KokkosRope: invalid llama3.factor = 0.5: a scaling factor must be >= 1"},
       {"P31", llama3([](Llama3Scaling& s) { s.low_freq_factor = 0; }), "KokkosRope: invalid llama3.low_freq_factor = 0: must be > 0"},
       {"P32", llama3([](Llama3Scaling& s) { s.high_freq_factor = -4; }), "KokkosRope: invalid llama3.high_freq_factor = -4: must be > 0"},
-      {"P33", llama3([](Llama3Scaling& s) { s.low_freq_factor = 4; }),
-       "KokkosRope: invalid llama3.low_freq_factor = 4: must be < high_freq_factor (4.000000)"},
+      // Pair 0's wavelength is 2 pi: exactly 1 / (1 / (2 pi)) in double and in float32.
+      {"P33", [] { compute_frequencies(with(Llama3Scaling{8, 1 / (2 * M_PI), 1 / (2 * M_PI), 1})); },
+       "KokkosRope: invalid llama3.low_freq_factor = 0.15915494309189535: equals high_freq_factor and pair 0's wavelength is "
+       "exactly original_max_position_embeddings / low_freq_factor (the blend would divide by zero)"},
+      {"P33b", [] { compute_hf_frequencies(with(Llama3Scaling{8, 1 / (2 * M_PI), 1 / (2 * M_PI), 1})); },
+       "KokkosRope: invalid llama3.low_freq_factor = 0.15915494309189535: equals high_freq_factor"},
       {"P34", llama3([](Llama3Scaling& s) { s.original_max_position_embeddings = 0; }),
        "KokkosRope: invalid llama3.original_max_position_embeddings = 0: must be > 0"},
+      {"P35", geometry([](Params& p) { p.rotated_pairs = 33; }), "KokkosRope: invalid rotated_pairs = 33: must be in [0, rotary_dim / 2 = 32]"},
   };
   const int tried = run_rows("P", rows);
   // The frequency functions validate first: the same rows reject there too.
-  for (const auto& p : {with(LinearScaling{0.5}), with(Llama3Scaling{8, 4, 4, 8192})}) {
+  for (const auto& p : {with(LinearScaling{0.5}), with(Llama3Scaling{8, 0, 4, 8192})}) {
     KOKKOSROPE_EXPECT_INVALID(compute_frequencies(p), "KokkosRope: invalid");
     KOKKOSROPE_EXPECT_INVALID(compute_hf_frequencies(p), "KokkosRope: invalid");
     KOKKOSROPE_EXPECT_INVALID(compute_bands(p), "KokkosRope: invalid");
@@ -228,6 +234,14 @@ TEST(Errors, HfConfig) {
   const std::string head = R"({"head_dim": 64, "max_position_embeddings": 4096, )";
   auto cfg = [](std::string text) { return [text] { parse_hf_config(text, "c.json"); }; };
   auto scaling = [&](const std::string& block) { return cfg(head + R"("rope_scaling": )" + block + "}"); };
+  // A two-layer-type config (v5) and a Llama 4 text config of 4 layers, with the given keys.
+  auto per_type = [&](const std::string& keys) {
+    return cfg(head + R"("rope_parameters": {"full_attention": {"rope_type": "default"}, "sliding_attention": {"rope_type": "default"}}, )" +
+               keys + "}");
+  };
+  auto llama4 = [&](const std::string& keys) {
+    return cfg(head + R"("model_type": "llama4_text", "num_hidden_layers": 4, )" + keys + "}");
+  };
   const std::string dir = (std::filesystem::temp_directory_path() / "kokkosrope_errors_dir").string();
   std::filesystem::create_directories(dir);
   const std::vector<Row> rows = {
@@ -247,8 +261,10 @@ TEST(Errors, HfConfig) {
        "KokkosRope: c.json: key 'head_dim' is required (or hidden_size and num_attention_heads)"},
       {"H11", cfg(R"({"hidden_size": 4096, "max_position_embeddings": 4096})"),
        "KokkosRope: c.json: key 'num_attention_heads' is required to derive head_dim from hidden_size"},
-      {"H12", cfg(R"({"hidden_size": 4000, "num_attention_heads": 3, "max_position_embeddings": 4096})"),
-       "KokkosRope: c.json: key 'hidden_size' must be a positive multiple of num_attention_heads (3)"},
+      {"H12", cfg(R"({"hidden_size": 0, "num_attention_heads": 3, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'hidden_size' must be > 0"},
+      {"H12b", cfg(R"({"hidden_size": 2, "num_attention_heads": 3, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'hidden_size' gives head_dim 0 (fewer than num_attention_heads = 3)"},
       {"H13", cfg(R"({"hidden_size": 4194304, "num_attention_heads": 2, "max_position_embeddings": 4096})"),
        "KokkosRope: c.json: key 'hidden_size' gives head_dim > 2^20"},
       {"H14", cfg(R"({"head_dim": "64", "max_position_embeddings": 4096})"), "KokkosRope: c.json: key 'head_dim' must be a number, got string"},
@@ -262,14 +278,15 @@ TEST(Errors, HfConfig) {
       {"H20", cfg(head + R"("rope_theta": 10000, "rope_parameters": {"rope_theta": 500000}})"),
        "KokkosRope: c.json: key 'rope_parameters.rope_theta' contradicts rope_theta"},
       {"H21", cfg(head + R"("partial_rotary_factor": 0})"), "KokkosRope: c.json: key 'partial_rotary_factor' must be in (0, 1]"},
-      {"H22", cfg(R"({"head_dim": 64})"), "KokkosRope: c.json: key 'max_position_embeddings' is required"},
+      {"H22", cfg(R"({"head_dim": 64, "rope_scaling": {"rope_type": "dynamic", "factor": 2}})"),
+       "KokkosRope: c.json: key 'max_position_embeddings' is required (rope_type 'dynamic' reads it)"},
       {"H23", scaling(R"({"rope_type": 1, "factor": 2})"), "KokkosRope: c.json: key 'rope_scaling.rope_type' must be a string"},
       {"H24", scaling(R"({"type": 2, "factor": 2})"), "KokkosRope: c.json: key 'rope_scaling.type' must be a string"},
       {"H25", scaling(R"({"type": "linear", "rope_type": "dynamic", "factor": 2})"),
        "KokkosRope: c.json: key 'rope_scaling.type' ('linear') contradicts rope_scaling.rope_type ('dynamic')"},
       {"H26", scaling(R"({"factor": 2})"), "KokkosRope: c.json: key 'rope_scaling.rope_type' is required"},
       {"H27", scaling(R"({"rope_type": "magic"})"),
-       "KokkosRope: c.json: key 'rope_scaling.rope_type' has unknown value 'magic' (known: default, linear, ntk, dynamic, yarn, longrope, llama3)"},
+       "KokkosRope: c.json: key 'rope_scaling.rope_type' has unknown value 'magic' (known: default, linear, ntk, dynamic, yarn, longrope, llama3, proportional)"},
       {"H28", scaling(R"({"rope_type": "ntk"})"), "KokkosRope: c.json: key 'rope_scaling.factor' is required"},
       {"H29", scaling(R"({"rope_type": "yarn"})"),
        "KokkosRope: c.json: key 'rope_scaling.factor' is required (or original_max_position_embeddings to derive it)"},
@@ -285,6 +302,52 @@ TEST(Errors, HfConfig) {
        "KokkosRope: c.json: key 'rope_parameters.rope_type' ('dynamic') contradicts rope_scaling ('linear')"},
       {"H35", scaling(R"({"rope_type": "linear", "factor": 0.5})"),
        "KokkosRope: invalid linear.factor = 0.5: a scaling factor must be >= 1 (from c.json)"},
+      {"H36", cfg(R"({"text_config": 3})"), "KokkosRope: c.json: key 'text_config' must be an object"},
+      {"H37", cfg(R"({"rope_theta": 10000, "text_config": {"head_dim": 64, "max_position_embeddings": 4096, "rope_theta": 500000}})"),
+       "KokkosRope: c.json: key 'rope_theta' (top level) contradicts text_config.rope_theta"},
+      {"H38", cfg(R"({"head_dim": 42, "max_position_embeddings": 4096, "partial_rotary_factor": 0.5})"),
+       "KokkosRope: c.json: key 'partial_rotary_factor' gives an odd rotary dimension int(42 * partial_rotary_factor) = 21 "
+       "(the reference's exponent denominator; no even rotary_dim has its frequencies)"},
+      {"H39", per_type(R"("layer_types": "full_attention")"), "KokkosRope: c.json: key 'layer_types' must be a list of strings"},
+      {"H39b", per_type(R"("layer_types": [1])"), "KokkosRope: c.json: key 'layer_types[0]' must be a string"},
+      {"H40", per_type(R"("layer_types": ["full_attention", "chunked_attention"])"),
+       "KokkosRope: c.json: key 'layer_types[1]' ('chunked_attention') is a layer type without RoPE parameters"},
+      {"H41", llama4(R"("no_rope_layers": 1)"), "KokkosRope: c.json: key 'no_rope_layers' must be a list of 0 and 1"},
+      {"H41b", llama4(R"("no_rope_layers": [1, 0])"), "KokkosRope: c.json: key 'no_rope_layers' has 2 entries for num_hidden_layers = 4"},
+      {"H41c", llama4(R"("no_rope_layers": [1, 2, 1, 1])"), "KokkosRope: c.json: key 'no_rope_layers[1]' must be 0 (no RoPE) or 1"},
+      {"H41d", llama4(R"("no_rope_layer_interval": 0)"), "KokkosRope: c.json: key 'no_rope_layer_interval' must be > 0"},
+      {"H42", scaling(R"({"type": "mrope", "mrope_section": []})"),
+       "KokkosRope: c.json: key 'rope_scaling.mrope_section' must be a non-empty list of integers"},
+      {"H42b", scaling(R"({"type": "mrope", "mrope_section": [33, 0, 0]})"),
+       "KokkosRope: c.json: key 'rope_scaling.mrope_section[0]' must be in [0, 32]"},
+      {"H42c", scaling(R"({"type": "mrope", "mrope_section": [8, 12, 10]})"),
+       "KokkosRope: c.json: key 'rope_scaling.mrope_section' sums to 30, must equal the rotary pairs (rotary_dim / 2 = 32)"},
+      {"H43", cfg(head + R"("model_type": "deepseek_v3", "rope_interleave": 1})"), "KokkosRope: c.json: key 'rope_interleave' must be true or false"},
+      {"H43b", scaling(R"({"type": "mrope", "mrope_section": [16, 8, 8], "mrope_interleaved": "yes"})"),
+       "KokkosRope: c.json: key 'rope_scaling.mrope_interleaved' must be true or false"},
+      {"H44", cfg(head + R"("rope_parameters": {"full_attention": {"rope_type": "proportional", "partial_rotary_factor": 2}}})"),
+       "KokkosRope: c.json: key 'rope_parameters.full_attention.partial_rotary_factor' must be in [0, 1]"},
+      {"H45", cfg(R"({"model_type": "deepseek_v3", "qk_rope_head_dim": 0, "max_position_embeddings": 4096})"),
+       "KokkosRope: c.json: key 'qk_rope_head_dim' must be in [1, 2^20]"},
+      {"H46", cfg(head + R"("num_hidden_layers": 4, "rope_local_base_freq": 10000, "sliding_window_pattern": 0})"),
+       "KokkosRope: c.json: key 'sliding_window_pattern' must be > 0"},
+      {"H47b", cfg(R"({"model_type": "clvp_encoder", "hidden_size": 768, "num_attention_heads": 12})"),
+       "KokkosRope: c.json: key 'projection_dim' is required (CLVP's rotary dimension derives from it)"},
+      {"H47", cfg(R"({"model_type": "gptj", "n_embd": 4096, "n_head": 16, "n_positions": 2048})"),
+       "KokkosRope: c.json: key 'rotary_dim' is required (without it the reference's GPT-J attention fails)"},
+      {"H48", [=] { parse_model_rope(head + R"("num_hidden_layers": 34})").params("chunked_attention"); },
+       "KokkosRope::ModelRope::params: invalid layer type 'chunked_attention': not a layer type of the model"},
+      {"H49", [=] { parse_model_rope(head + R"("num_hidden_layers": 34})").params_for_layer(34); },
+       "KokkosRope::ModelRope: invalid layer = 34: the model has 34 layers"},
+      {"H51", cfg(head + R"("model_type": "ernie4_5_vl_moe_text"})"),
+       "KokkosRope: c.json: key 'model_type' ('ernie4_5_vl_moe_text') is not supported: its rotary reorders the frequencies "
+       "for 3-D positions (inv_freq_3d in modeling_ernie4_5_vl_moe), a layout Params does not describe"},
+      {"H50", [] { ModelRope(HfConfig{}, {{"*", Params{}}}, "x", {}, {}); },
+       "KokkosRope::ModelRope: invalid global layer type 'x': has no parameters"},
+      {"H50b", [] { ModelRope(HfConfig{}, {{"*", Params{}}}, "*", {"x"}, {}); },
+       "KokkosRope::ModelRope: invalid layer_types[0] = 'x': has no parameters"},
+      {"H50c", [] { ModelRope(HfConfig{}, {{"*", Params{}}}, "*", {"*", "*"}, {true}); },
+       "KokkosRope::ModelRope: invalid uses_rope: 1 entries for 2 layers"},
   };
   RecordProperty("bad_inputs", run_rows("H", rows));
 }

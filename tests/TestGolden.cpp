@@ -8,6 +8,8 @@
 #include <KokkosRope.hpp>
 #include <nlohmann/json.hpp>
 
+#include <KokkosRopeTesting_Reference.hpp>
+
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -30,14 +32,7 @@ HfConfig load_config(const json& golden) {
   return load_hf_config(std::string(KOKKOSROPE_TEST_DATA_DIR) + "/configs/" + golden["config"].get<std::string>());
 }
 
-// Distance in units in the last place between two floats of the same sign.
-std::int64_t ulp_distance(float a, float b) {
-  std::int32_t ia, ib;
-  std::memcpy(&ia, &a, 4);
-  std::memcpy(&ib, &b, 4);
-  if ((ia < 0) != (ib < 0)) return a == b ? 0 : INT64_MAX;
-  return std::llabs(std::int64_t(ia) - std::int64_t(ib));
-}
+using KokkosRopeTesting::ulp_distance;
 
 std::optional<std::int64_t> seq_len_of(const json& j) {
   if (j.is_null()) return std::nullopt;

@@ -72,6 +72,14 @@ struct CorrectionRange {
 /// \return the range in pair indices
 CorrectionRange yarn_correction_range(const Params& params);
 
+/// The reference's `yarn_get_mscale`: 0.1 * m * ln(factor) + 1 for factor > 1, else 1. YaRN's
+/// default attention factor is yarn_mscale(factor, 1); DeepSeek's softmax scale is multiplied by
+/// yarn_mscale(factor, mscale_all_dim)^2.
+/// \param factor the context extension
+/// \param m the coefficient (mscale or mscale_all_dim)
+/// \return the scale
+double yarn_mscale(double factor, double m);
+
 /// The base after NTK-style rescaling (static NTK, dynamic NTK at `seq_len`); theta otherwise.
 /// \param params the parameters
 /// \param seq_len as for compute_frequencies

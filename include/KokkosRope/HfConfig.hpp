@@ -1,24 +1,44 @@
 // SPDX-License-Identifier: Apache-2.0
 /// \file HfConfig.hpp
-/// `Params` from a Hugging Face `config.json`: `rope_theta`, `rope_scaling` (with either the
-/// `type` or the `rope_type` spelling) or the transformers v5 `rope_parameters` block,
-/// `head_dim` or `hidden_size / num_attention_heads`, `partial_rotary_factor` (or GPT-NeoX's
-/// `rotary_pct`), `max_position_embeddings`. The JSON parser stays inside the compiled library.
+/// `Params` from a Hugging Face `config.json`, as transformers 5.12.1 computes them when it loads
+/// that file: the text sub-config of a multimodal or encoder-decoder config (`text_config`,
+/// `decoder_config`, `decoder`, ...), `rope_theta`, `rope_scaling` (with either the `type` or the
+/// `rope_type` spelling) or the v5 `rope_parameters` block, each family's keys for the head and
+/// rotary dimension (`head_dim`, `hidden_size / num_attention_heads`, `qk_rope_head_dim`,
+/// `partial_rotary_factor`, `rotary_pct`, GPT-J's `rotary_dim` / `n_embd` / `n_head`), and the pair
+/// style the family's attention applies. Models whose layers differ (Gemma 3, ModernBERT, Llama 4's
+/// no-RoPE layers) are described per layer by `ModelRope` (ModelRope.hpp). The JSON parser stays
+/// inside the compiled library.
 #ifndef KOKKOSROPE_HFCONFIG_HPP
 #define KOKKOSROPE_HFCONFIG_HPP
 
 #include <KokkosRope/Params.hpp>
 
 #include <string>
+#include <vector>
 
 namespace KokkosRope {
 
 /// What a config says about attention geometry besides RoPE itself.
 struct HfConfig {
-  Params params;                ///< the rotary embedding
-  std::string model_type;       ///< empty when absent
-  int num_attention_heads = 0;  ///< 0 when absent
-  int num_key_value_heads = 0;  ///< num_attention_heads when absent
+  /// The rotary embedding; for per-layer models, that of the global (`full_attention`) layers.
+  Params params;
+  std::string model_type;             ///< of the text sub-config; empty when absent
+  std::string text_config_path = ".";  ///< where the text sub-config was: ".", "text_config", ...
+  int num_attention_heads = 0;        ///< 0 when absent
+  int num_key_value_heads = 0;        ///< num_attention_heads when absent
+  /// DeepSeek's `rope_interleave`: pairs (2i, 2i + 1) are rotated (`params.pair_style` is
+  /// interleaved) and written to (i, i + rotary_dim / 2). Attention scores equal the interleaved
+  /// ones; only the layout of the rotated q and k differs.
+  bool interleaved_output_half_split = false;
+  /// What DeepSeek-style attention multiplies its softmax scale by: yarn_mscale(factor,
+  /// mscale_all_dim)^2 when the YaRN block has a non-zero `mscale_all_dim`, else 1. Reported beside
+  /// the cos/sin attention factor, which `compute_frequencies` gives.
+  double softmax_scale_factor = 1.0;
+  /// M-RoPE: rotary pairs per position stream (temporal, height, width); sums to
+  /// params.num_pairs(). Empty when the config has none.
+  std::vector<int> mrope_section;
+  bool mrope_interleaved = false;  ///< Qwen3-VL's interleaved M-RoPE layout
 };
 
 /// Parses the text of a config.json. Throws InvalidArgument naming the key for malformed JSON,

@@ -69,7 +69,9 @@ struct LongRopeScaling {
 };
 
 /// Llama 3 (3.1, 3.2, 3.3): wavelengths below original/high kept, above original/low divided
-/// by `factor`, smooth blend (linear in 1/wavelength) in between.
+/// by `factor`, smooth blend (linear in 1/wavelength) in between. With low_freq_factor >=
+/// high_freq_factor there is no blend, as in the reference: a clean step between kept and divided
+/// pairs (Llama 4 Scout: factor 16, low = high = 1).
 struct Llama3Scaling {
   double factor = 8.0;                                   ///< the divisor of the low band, >= 1
   double low_freq_factor = 1.0;                          ///< original / low is the low band's wavelength
@@ -95,6 +97,11 @@ struct Params {
   PairStyle pair_style = PairStyle::half_split;  ///< how the rotary dimensions are paired
   std::int64_t max_position_embeddings = 2048;   ///< the model's context length
   Scaling scaling = NoScaling{};                 ///< the long-context scaling
+  /// Pairs from this index on get frequency 0 (the identity rotation) while the frequencies of
+  /// the others keep the full rotary_dim in their exponent: Gemma 4's `proportional` RoPE, which
+  /// rotates int(partial_rotary_factor * head_dim / 2) pairs and fills the head with zero-frequency
+  /// pairs. Absent: every pair rotates. In [0, rotary_dim / 2].
+  std::optional<int> rotated_pairs;
 
   /// Throws InvalidArgument naming the offending field and its value.
   void validate() const;

@@ -12,6 +12,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 #include <utility>
 #include <vector>
 
@@ -128,6 +131,16 @@ inline void ref_rotate_row(const double* x, double* y, int head_dim, int rotary_
     y[i1] = static_cast<double>(x1 * cos[i] - x2 * s);
     y[i2] = static_cast<double>(x2 * cos[i] + x1 * s);
   }
+}
+
+/// Distance in units in the last place between two floats (the maximum for opposite signs
+/// unless both are zeros).
+inline std::int64_t ulp_distance(float a, float b) {
+  std::int32_t ia, ib;
+  std::memcpy(&ia, &a, 4);
+  std::memcpy(&ib, &b, 4);
+  if ((ia < 0) != (ib < 0)) return a == b ? 0 : std::numeric_limits<std::int64_t>::max();
+  return std::llabs(std::int64_t(ia) - std::int64_t(ib));
 }
 
 }  // namespace KokkosRopeTesting
