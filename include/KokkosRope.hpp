@@ -12,6 +12,7 @@
 #include <KokkosRope/ModelRope.hpp>
 #include <KokkosRope/Precision.hpp>
 #include <KokkosRope/BFloat16.hpp>
+#include <KokkosRope/Fp8.hpp>
 #include <KokkosRope/OnTheFly.hpp>
 #include <KokkosRope/Table.hpp>
 #include <KokkosRope/CosSinViews.hpp>

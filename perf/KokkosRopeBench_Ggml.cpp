@@ -132,8 +132,7 @@ struct GgmlInstance : Instance {
       throw std::runtime_error("ggml: graph compute failed");
   }
   TensorBuffers buffers() override {
-    // ggml's tensors live in host memory: the roofline can run on them where Exec reaches it.
-    if constexpr (!Kokkos::SpaceAccessibility<Exec, Kokkos::HostSpace>::accessible) return {};
+    // Host memory: asked for only where Exec reaches it (lends_tensors).
     if (c.in_place) return {q->data, k->data};
     return {q->data, k->data, rq->data, rk->data};
   }

@@ -197,7 +197,7 @@ void CopyInstance::run() {
 }
 
 TensorBuffers CopyInstance::buffers() {
-  if (q_bytes <= 0 || q_bytes % 16 != 0) return {};
+  if (q_bytes <= 0) return {};
   char* s = reinterpret_cast<char*>(src.data());
   char* d = reinterpret_cast<char*>(dst.data());
   return {s, s + q_bytes, d, d + q_bytes};
@@ -235,11 +235,14 @@ std::uint64_t checksum(const Exec& space, const Words& x) {
 }
 }  // namespace
 
-bool lends_rows(const Case& c) { return q_row_bytes(c) % 16 == 0 && k_row_bytes(c) % 16 == 0; }
+bool lends_tensors(const Case& c) {
+  if (c.kind == Kind::ggml && !Kokkos::SpaceAccessibility<Exec, Kokkos::HostSpace>::accessible) return false;
+  return q_row_bytes(c) % 16 == 0 && k_row_bytes(c) % 16 == 0;
+}
 
 PatternInstance::PatternInstance(const Case& c, const TensorBuffers& tensors)
     : pattern(pattern_of(c)), tokens(c.tokens()), borrowed(true) {
-  if (!lends_rows(c) || !tensors || (pattern == Pattern::out_of_place && (!tensors.q_out || !tensors.k_out)))
+  if (!lends_tensors(c) || !tensors || (pattern == Pattern::out_of_place && (!tensors.q_out || !tensors.k_out)))
     throw std::invalid_argument("roofline: the variant's tensors cannot hold the roofline kernel (" + c.name() + ")");
   q_row = q_row_bytes(c) / 8;
   k_row = k_row_bytes(c) / 8;

@@ -54,7 +54,7 @@ struct PatternInstance : Instance {
   bool borrowed = false;              ///< on a variant's tensors (else on buffers of its own)
   /// On buffers of its own, filled with known words.
   explicit PatternInstance(const Case& c);
-  /// On the variant's tensors (their rows must be whole 16-byte units: see lends_rows).
+  /// On the variant's tensors (only where lends_tensors(c)).
   PatternInstance(const Case& c, const TensorBuffers& tensors);
   void run() override;
   /// True when every output word holds its input word (own buffers: and the inputs are the filled
@@ -68,9 +68,10 @@ struct PatternInstance : Instance {
 /// copy benchmark of the same shape when it ran earlier in this process, else measured here.
 double copy_gbps(std::int64_t tensor_bytes);
 
-/// True when the q and k rows of case `c` are whole 16-byte units, so that the roofline kernel can
-/// run on a variant's own tensors.
-bool lends_rows(const Case& c);
+/// True when the roofline kernel can run on the tensors of case `c`'s variant: their q and k rows
+/// are whole 16-byte units, and Exec reaches them (ggml's host tensors are out of a device
+/// space's reach).
+bool lends_tensors(const Case& c);
 
 /// GB/s of the same-pattern roofline of case `c` on buffers of its own, credited with
 /// c.moved_bytes() (2 x (q + k) bytes, as the variant): for a variant that lends no tensors,

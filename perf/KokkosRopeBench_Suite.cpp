@@ -91,8 +91,7 @@ void run_case(benchmark::State& state, const Case& c) {
     // variant's, so that both meet the same cache state and the same moment of a shared machine's
     // bandwidth. A variant that lends no tensors (ggml beyond the reach of a device space) gets
     // one measured on buffers of its own just before it (one working set at a time).
-    const bool lends = lends_rows(c) && !(c.kind == Kind::ggml &&
-                                          !Kokkos::SpaceAccessibility<Exec, Kokkos::HostSpace>::accessible);
+    const bool lends = lends_tensors(c);
     const double roofline_before = lends ? 0.0 : roofline_gbps(c);
     std::unique_ptr<Instance> inst;
     if (c.kind == Kind::copy)

@@ -11,10 +11,20 @@
 # likewise), so that a 16-byte access path shows as v4 loads and stores.
 # The instances (tests/cuda-compile/instances.cpp) are backend-neutral: scripts/hip-compile-check.sh
 # compiles the same file with hipcc for Kokkos::HIP.
+# With --targets, every translation unit of every target of the project that uses KokkosRope (the
+# tests, the tool, the benchmark, the examples: the list CMake writes, see
+# tests/cuda-compile/CMakeLists.txt) is compiled the same way, with its target's include
+# directories and definitions, so that what only a real CUDA build (nvcc for every source) would
+# reject is caught here too: an extended lambda nvcc refuses (one in a constructor, as once in the
+# benchmark), a host-only call in code a kernel instantiates. That pass runs nvcc's device front end
+# only (-ptx -fdevice-syntax-only: preprocessing and cicc's parse and instantiation, no NVVM, no
+# ptxas, no host compile), about a fifth of a full `nvcc -c` per unit; it catches both classes
+# (cuda.compile.broken proves it on tests/cuda-compile/lambda_in_constructor.cpp and broken_kernel.cpp).
 #
 #   scripts/cuda-compile-check.sh [options]            compile all instances, write the report
-#   scripts/cuda-compile-check.sh --expect-failure     negative control: the deliberately broken
-#                                                      unit must fail (and its fixed twin compile)
+#   scripts/cuda-compile-check.sh --targets FILE       compile every source the targets' list names
+#   scripts/cuda-compile-check.sh --expect-failure     negative controls: the deliberately broken
+#                                                      units must fail (and their fixed twins compile)
 # Options:
 #   --nvcc PATH            default: $CUDACXX, /usr/local/cuda/bin/nvcc, nvcc on PATH
 #   --ccbin PATH           host compiler for nvcc (default: nvcc's choice, g++ on PATH)
@@ -24,6 +34,8 @@
 #   --version X.Y.Z        KokkosRope version for Version.hpp (default: from CMakeLists.txt)
 #   --arch SM              default: sm_90
 #   -j N                   parallel nvcc processes (default: 2)
+#   --build-dir DIR        with --targets: the CMake build directory (its include directories, like
+#                          the repository's, are passed with -I, all others with -isystem)
 # Exit status: 0 passed, 1 failed, 77 skipped (no nvcc or no Kokkos 5 headers; says why).
 # Runs on the host (nvcc with the host's g++) or inside the sysroot with /usr/local/cuda mounted.
 set -euo pipefail
@@ -40,6 +52,8 @@ VERSION=""
 ARCH=sm_90
 JOBS=2
 MODE=check
+TARGETS=""
+BUILD_DIR=""
 
 say() { printf '[cuda-compile] %s\n' "$*"; }
 fail() { printf '[cuda-compile] FAILED: %s\n' "$*" >&2; exit 1; }
@@ -57,7 +71,9 @@ while [ $# -gt 0 ]; do
     -j) JOBS=$2; shift 2 ;;
     -j*) JOBS=${1#-j}; shift ;;
     --expect-failure) MODE=expect-failure; shift ;;
-    -h|--help) sed -n '3,28p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --targets) TARGETS=$2; MODE=targets; shift 2 ;;
+    --build-dir) BUILD_DIR=$2; shift 2 ;;
+    -h|--help) sed -n '3,40p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) fail "unknown argument: $1 (see --help)" ;;
   esac
 done
@@ -131,6 +147,11 @@ NVCC_FLAGS=(-x cu -std=c++20 "-arch=$ARCH" --extended-lambda --expt-relaxed-cons
             -Werror all-warnings -Xcompiler -fopenmp -Xptxas -v
             -I"$REPO/include" -I"$GEN" -I"$KK")
 [ -z "$CCBIN" ] || NVCC_FLAGS+=(-ccbin "$CCBIN")
+# The targets' pass (and its negative controls): the same language, architecture and warnings as
+# errors, the device front end only. Include directories come per unit.
+FRONTEND_FLAGS=(-x cu -std=c++20 "-arch=$ARCH" --extended-lambda --expt-relaxed-constexpr
+                -Werror all-warnings -Xcompiler -fopenmp -ptx -fdevice-syntax-only)
+[ -z "$CCBIN" ] || FRONTEND_FLAGS+=(-ccbin "$CCBIN")
 
 # compile NAME SOURCE [DEFINES...]: object, log (nvcc's and ptxas' output), exit status; for the
 # instances also the PTX (ptx/NAME.ptx).
@@ -149,7 +170,18 @@ compile() {
   echo "$rc" >"$OUT/logs/$name.rc"
   printf '[cuda-compile]   %-18s %s in %3d s\n' "$name" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" $((SECONDS - t0))
 }
-rm -rf "$OUT/obj" "$OUT/logs" "$OUT/keep" "$OUT/ptx"
+# frontend NAME SOURCE [ARGS...]: nvcc's device front end over one unit (FRONTEND_FLAGS); log and
+# exit status as compile's.
+frontend() {
+  local name=$1 src=$2; shift 2
+  local t0=$SECONDS rc=0 label=${FE_LABEL:-$name}
+  "$NVCC" "${FRONTEND_FLAGS[@]}" "$@" "$src" -o "$OUT/obj/$name.ptx" >"$OUT/logs/$name.log" 2>&1 || rc=$?
+  rm -f "$OUT/obj/$name.ptx"
+  echo "$rc" >"$OUT/logs/$name.rc"
+  echo $((SECONDS - t0)) >"$OUT/logs/$name.time"
+  printf '[cuda-compile]   %-52s %s in %3d s\n' "$label" "$([ "$rc" -eq 0 ] && echo ok || echo FAILED)" $((SECONDS - t0))
+}
+rm -rf "$OUT/obj" "$OUT/logs" "$OUT/keep" "$OUT/ptx" "$OUT/units"
 mkdir -p "$OUT/obj" "$OUT/logs" "$OUT/ptx"
 
 # ---- negative control -------------------------------------------------------------------------
@@ -188,7 +220,151 @@ if [ "$MODE" = expect-failure ]; then
     fail "unified_memory.cpp: on a unified-memory build Kokkos::Cuda must still count as a device space"
   fi
   say "unified_memory.cpp compiled: Kokkos::Cuda takes the device paths on a unified-memory build"
+  # The targets' pass compiles with the device front end only: it must still reject both classes.
+  say "negative control, targets' mode (${FRONTEND_FLAGS[*]}):"
+  say "  tests/cuda-compile/lambda_in_constructor.cpp (an extended lambda inside a constructor)"
+  say "  tests/cuda-compile/broken_kernel.cpp (a host-only call inside a kernel)"
+  FE_INC=(-I"$REPO/include" -I"$GEN" -I"$KK")
+  frontend lambda-ctor-fixed "$SRC/lambda_in_constructor.cpp" "${FE_INC[@]}" -DKR_FIXED &
+  frontend lambda-ctor "$SRC/lambda_in_constructor.cpp" "${FE_INC[@]}" &
+  wait
+  frontend frontend-broken-fixed "$SRC/broken_kernel.cpp" "${FE_INC[@]}" -DKR_FIXED &
+  frontend frontend-broken "$SRC/broken_kernel.cpp" "${FE_INC[@]}" &
+  wait
+  for name in lambda-ctor-fixed frontend-broken-fixed; do
+    if [ "$(cat "$OUT/logs/$name.rc")" -ne 0 ]; then
+      cat "$OUT/logs/$name.log" >&2
+      fail "$name (-DKR_FIXED) does not compile in the targets' mode, so the control proves nothing"
+    fi
+  done
+  [ "$(cat "$OUT/logs/lambda-ctor.rc")" -ne 0 ] ||
+    fail "lambda_in_constructor.cpp compiled in the targets' mode: an extended lambda in a constructor went unnoticed"
+  grep -q 'error.*enclosing parent function.*for an extended __host__ __device__ lambda' "$OUT/logs/lambda-ctor.log" ||
+    { cat "$OUT/logs/lambda-ctor.log" >&2; fail "lambda_in_constructor.cpp failed, but not with the extended-lambda error"; }
+  say "nvcc's front end rejected the lambda in a constructor as it must:"
+  grep 'error' "$OUT/logs/lambda-ctor.log" | head -n 2
+  [ "$(cat "$OUT/logs/frontend-broken.rc")" -ne 0 ] ||
+    fail "broken_kernel.cpp compiled in the targets' mode: a host-only call inside a kernel went unnoticed"
+  grep -q 'error.*calling a __host__ function.*from a __host__ __device__ function is not allowed' "$OUT/logs/frontend-broken.log" ||
+    { cat "$OUT/logs/frontend-broken.log" >&2; fail "broken_kernel.cpp failed in the targets' mode, but not with the host-call error"; }
+  say "nvcc's front end rejected the host-only call in a kernel as it must"
   say "PASSED (the broken units fail with their errors; their fixed twins and the unified-memory unit compile)"
+  exit 0
+fi
+
+# ---- the targets' sources ----------------------------------------------------------------------
+# Sources left out, by glob on the path relative to the build directory or else the repository,
+# with the reason the check prints; KEEP overrides. The header self-containment units (one per
+# public header, tests/CMakeLists.txt) instantiate nothing, and the umbrella header's unit includes
+# every public header: that one is compiled, the other 30-odd (a third of the pass's time) are not.
+declare -A EXCLUDE=(
+  ["tests/header_check/*"]="header self-containment units: a header alone instantiates no kernel, and tests/header_check/KokkosRope_hpp.cpp (compiled) includes every public header"
+)
+KEEP=("tests/header_check/KokkosRope_hpp.cpp")
+declare -A EXCLUDED=()   # reason -> the units it leaves out
+excluded() {  # excluded REL: the reason when REL is left out (status 0), else status 1
+  local pat keep
+  for keep in "${KEEP[@]}"; do [ "$1" != "$keep" ] || return 1; done
+  for pat in "${!EXCLUDE[@]}"; do
+    # shellcheck disable=SC2053  # a glob on purpose
+    if [[ $1 == $pat ]]; then printf '%s' "${EXCLUDE[$pat]}"; return 0; fi
+  done
+  return 1
+}
+if [ "$MODE" = targets ]; then
+  [ -f "$TARGETS" ] || fail "no targets' list at $TARGETS (CMake writes it at generate time: reconfigure the build)"
+  [ -z "$BUILD_DIR" ] || BUILD_DIR=$(cd "$BUILD_DIR" && pwd)
+  mkdir -p "$OUT/units"
+  declare -A SEEN=()       # source -> the target whose flags compile it
+  NAMES=()                 # unit names (for the logs), in the list's order
+  LABELS=()                # their sources, relative to the build or the repository
+  T_NAME="" T_DIR="" T_SRCS=() T_INCS=() T_DEFS=()
+  ntargets=0 nskipped=0
+  flush_target() {  # the units of the target read so far
+    [ -n "$T_NAME" ] || return 0
+    ntargets=$((ntargets + 1))
+    local args=() inc src abs rel name why
+    declare -A have=()
+    for inc in "${T_INCS[@]}"; do
+      [ -n "$inc" ] || continue
+      [ -z "${have[$inc]:-}" ] || continue
+      have[$inc]=1
+      # The OpenMP Kokkos headers: replaced by their CUDA-configured copy. The compiler's own
+      # folders: implicit (naming them would break #include_next).
+      [ -f "$inc/KokkosCore_config.h" ] && continue
+      case "$inc" in /usr/include|/usr/local/include) continue ;; esac
+      case "$inc/" in
+        "$REPO"/*) args+=("-I$inc") ;;
+        *) if [ -n "$BUILD_DIR" ] && [[ "$inc/" == "$BUILD_DIR"/* ]]; then args+=("-I$inc"); else args+=(-isystem "$inc"); fi ;;
+      esac
+    done
+    args+=("-I$GEN" "-I$KK")
+    for inc in "${T_DEFS[@]}"; do [ -z "$inc" ] || args+=("-D$inc"); done
+    for src in "${T_SRCS[@]}"; do
+      case "$src" in *.cpp|*.cc|*.cxx|*.cu|*.C) ;; *) continue ;; esac
+      case "$src" in /*) abs=$src ;; *) abs=$T_DIR/$src ;; esac
+      [ -z "${SEEN[$abs]:-}" ] || continue
+      SEEN[$abs]=$T_NAME
+      rel=$abs
+      [ -z "$BUILD_DIR" ] || rel=${rel#"$BUILD_DIR"/}
+      rel=${rel#"$REPO"/}
+      if why=$(excluded "$rel"); then
+        EXCLUDED[$why]+=" ${rel##*/}"
+        continue
+      fi
+      name=${rel//\//__}
+      printf '%s\n' "$abs" "${args[@]}" >"$OUT/units/$name.args"
+      NAMES+=("$name")
+      LABELS+=("$rel")
+    done
+  }
+  while IFS= read -r line || [ -n "$line" ]; do
+    key=${line%% *}
+    val=""
+    [ "$key" = "$line" ] || val=${line#* }
+    case "$key" in
+      '#'*|'') ;;
+      skip-target) say "not covered: target ${val%% *}: ${val#* }"; nskipped=$((nskipped + 1)) ;;
+      target) flush_target; T_NAME=$val T_DIR="" T_SRCS=() T_INCS=() T_DEFS=() ;;
+      dir) T_DIR=$val ;;
+      src) T_SRCS+=("$val") ;;
+      inc) T_INCS+=("$val") ;;
+      def) T_DEFS+=("$val") ;;
+      *) fail "unexpected line in $TARGETS: $line" ;;
+    esac
+  done <"$TARGETS"
+  flush_target
+  [ ${#NAMES[@]} -gt 0 ] || fail "the targets' list $TARGETS names no source"
+  for why in "${!EXCLUDED[@]}"; do
+    # shellcheck disable=SC2086  # the names, one word each
+    set -- ${EXCLUDED[$why]}
+    say "not compiled ($# units): $why:$(printf ' %s' "$@")"
+  done
+  say "compiling ${#NAMES[@]} units of $ntargets targets for $ARCH with -j$JOBS, device front end only (scratch: $OUT)"
+  start=$SECONDS
+  for i in "${!NAMES[@]}"; do
+    while [ "$(jobs -rp | wc -l)" -ge "$JOBS" ]; do wait -n || true; done
+    name=${NAMES[$i]}
+    mapfile -t args <"$OUT/units/$name.args"
+    FE_LABEL=${LABELS[$i]} frontend "$name" "${args[0]}" "${args[@]:1}" &
+  done
+  wait
+  failed=()
+  for name in "${NAMES[@]}"; do
+    [ "$(cat "$OUT/logs/$name.rc")" -eq 0 ] || failed+=("$name")
+  done
+  say "compiled ${#NAMES[@]} units in $((SECONDS - start)) s; slowest:"
+  for i in "${!NAMES[@]}"; do printf '%5d s  %s\n' "$(cat "$OUT/logs/${NAMES[$i]}.time")" "${LABELS[$i]}"; done |
+    sort -rn | head -n 5 | sed 's/^/[cuda-compile]   /'
+  if [ ${#failed[@]} -gt 0 ]; then
+    for name in "${failed[@]}"; do
+      printf '\n[cuda-compile] ---- %s (log: %s; source and flags: %s) ----\n' "$(head -n1 "$OUT/units/$name.args")" \
+        "$OUT/logs/$name.log" "$OUT/units/$name.args" >&2
+      head -n 60 "$OUT/logs/$name.log" >&2
+    done
+    fail "nvcc rejected ${#failed[@]} of ${#NAMES[@]} units: ${failed[*]//__//}"
+  fi
+  say "PASSED"
   exit 0
 fi
 

@@ -676,6 +676,15 @@ HfConfig load_hf_config(const std::string& path) {
   return parse_hf_config(read_file(path), path);
 }
 
+MropeSection mrope_section_of(const HfConfig& config) {
+  const auto& v = config.mrope_section;
+  if (v.size() != 3)
+    Impl::throw_invalid_argument("mrope_section_of", "invalid mrope_section: has " + std::to_string(v.size()) +
+                                                         " entries, multimodal positions need 3 (temporal, "
+                                                         "height, width)");
+  return {v[0], v[1], v[2], config.mrope_interleaved ? MropeLayout::interleaved : MropeLayout::sectioned};
+}
+
 ModelRope parse_model_rope(const std::string& json_text, const std::string& source) {
   return parse(json_text, source);
 }

@@ -15,6 +15,7 @@ ModelRope::ModelRope(HfConfig config, std::map<std::string, Params> by_type, std
     Impl::throw_invalid_argument("ModelRope",
                                  "invalid global layer type '" + global_type + "': has no parameters");
   m_config.params = global->second;
+  m_global_type = global_type;
   for (std::size_t i = 0; i < m_layer_types.size(); ++i)
     if (!m_by_type.count(m_layer_types[i]))
       Impl::throw_invalid_argument("ModelRope", "invalid layer_types[" + std::to_string(i) + "] = '" +

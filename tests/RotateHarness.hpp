@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Drives one rotation case: random q/k in a layout, positions from a source, the library call,
 // and a comparison with a deliberately plain double-precision host reference (the seed's
-// formula: x * cos + rotate_half(x) * sin, positions looked up per token).
+// formula: x * cos + rotate_half(x) * sin, positions looked up per token; for multimodal RoPE,
+// the cos/sin rows of the three positions spliced per pair as the reference framework does).
 #ifndef KOKKOSROPE_TEST_ROTATEHARNESS_HPP
 #define KOKKOSROPE_TEST_ROTATEHARNESS_HPP
 
@@ -19,7 +20,7 @@
 namespace KokkosRopeTest {
 
 enum class LayoutKind { bshd, bhsd, packed, strided, left };
-enum class PositionKind { implicit, offsets, tokens };
+enum class PositionKind { implicit, offsets, tokens, mrope_sectioned, mrope_interleaved };
 
 inline const char* name(LayoutKind l) {
   switch (l) {
@@ -36,6 +37,8 @@ inline const char* name(PositionKind p) {
     case PositionKind::implicit: return "implicit";
     case PositionKind::offsets: return "offsets";
     case PositionKind::tokens: return "tokens";
+    case PositionKind::mrope_sectioned: return "mrope-sectioned";
+    case PositionKind::mrope_interleaved: return "mrope-interleaved";
   }
   return "?";
 }
@@ -93,7 +96,38 @@ struct RotateHarness {
   }
 
   std::vector<std::int64_t> offsets, token_pos;
+  std::vector<std::int64_t> stream_pos;  // multimodal: [3][tokens]
   std::vector<double> q_init, k_init;  // [t][h][d], already rounded to T
+
+  bool multimodal() const {
+    return position_kind == PositionKind::mrope_sectioned || position_kind == PositionKind::mrope_interleaved;
+  }
+
+  // Multimodal: pairs per stream (t, h, w) summing to rotary_dim / 2, h and w at 3/8 each.
+  KokkosRope::MropeSection section() const {
+    const int pairs = g.rotary_dim / 2, hw = pairs * 3 / 8;
+    return {pairs - 2 * hw, hw, hw,
+            position_kind == PositionKind::mrope_interleaved ? KokkosRope::MropeLayout::interleaved
+                                                             : KokkosRope::MropeLayout::sectioned};
+  }
+
+  // The stream pair i reads, as the reference builds its cos: sectioned, torch.split of the
+  // pairs by mrope_section, chunk r from stream r; interleaved (apply_interleaved_mrope), stream
+  // 0 everywhere, then the slices [1 : 3 h : 3] from stream 1 and [2 : 3 w : 3] from stream 2.
+  std::vector<int> pair_streams() const {
+    const auto sec = section();
+    const int pairs = g.rotary_dim / 2;
+    std::vector<int> stream(pairs, 0);
+    if (sec.layout == KokkosRope::MropeLayout::sectioned) {
+      int i = 0;
+      for (int r = 0; r < 3; ++r)
+        for (int n = 0; n < (r == 0 ? sec.temporal : r == 1 ? sec.height : sec.width); ++n) stream[i++] = r;
+    } else {
+      for (int i = 1; i < std::min(pairs, 3 * sec.height); i += 3) stream[i] = 1;
+      for (int i = 2; i < std::min(pairs, 3 * sec.width); i += 3) stream[i] = 2;
+    }
+    return stream;
+  }
 
   std::int64_t position(std::int64_t t) const {
     const auto [b, s] = coord(t);
@@ -101,6 +135,8 @@ struct RotateHarness {
       case PositionKind::implicit: return s;
       case PositionKind::offsets: return offsets[b] + s;
       case PositionKind::tokens: return token_pos[t];
+      case PositionKind::mrope_sectioned:
+      case PositionKind::mrope_interleaved: return stream_pos[t];  // the temporal stream
     }
     return -1;
   }
@@ -122,12 +158,27 @@ struct RotateHarness {
     token_pos.assign(tokens(), 0);
     for (auto& p : token_pos) p = any(rng);
     if (!token_pos.empty()) token_pos.back() = g.table_positions - 1;
+    stream_pos.assign(3 * tokens(), 0);
+    for (auto& p : stream_pos) p = any(rng);
+    if (tokens() > 1) stream_pos[tokens() + 1] = g.table_positions - 1;  // height of token 1
   }
 
   // Reference output for head vector x of token t.
   void reference(std::int64_t t, const double* x, double* y, const std::vector<double>& inv_freq, double attention) const {
     std::vector<KokkosRopeTesting::ld> c, s;
     KokkosRopeTesting::ref_cos_sin_row(position(t), inv_freq, attention, c, s);
+    if (multimodal()) {
+      const auto stream = pair_streams();
+      std::vector<KokkosRopeTesting::ld> cr, sr;
+      for (int r = 1; r < 3; ++r) {
+        KokkosRopeTesting::ref_cos_sin_row(stream_pos[r * tokens() + t], inv_freq, attention, cr, sr);
+        for (std::size_t i = 0; i < stream.size(); ++i)
+          if (stream[i] == r) {
+            c[i] = cr[i];
+            s[i] = sr[i];
+          }
+      }
+    }
     KokkosRopeTesting::ref_rotate_row(x, y, g.head_dim, g.rotary_dim, c.data(), s.data(), pair_style, direction);
   }
 
@@ -199,7 +250,8 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
   options.kernel_path = kernel_path;
 
   // Calls rotate / rotate_copy with the position kind of this case.
-  auto call = [&](const auto& layout_tag, auto& q, auto& k, auto& q_out, auto& k_out, const auto& token_view) {
+  auto call = [&](const auto& layout_tag, auto& q, auto& k, auto& q_out, auto& k_out, const auto& token_view,
+                  const auto& stream_view) {
     auto with_positions = [&](const auto& positions) {
       if (out_of_place)
         KokkosRope::rotate_copy(space, layout_tag, q, k, q_out, k_out, source, positions, options);
@@ -210,6 +262,8 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
       case PositionKind::implicit: with_positions(KokkosRope::ImplicitPositions{}); break;
       case PositionKind::offsets: with_positions(KokkosRope::sequence_offsets(d_offsets)); break;
       case PositionKind::tokens: with_positions(KokkosRope::token_positions(token_view)); break;
+      case PositionKind::mrope_sectioned:
+      case PositionKind::mrope_interleaved: with_positions(KokkosRope::multimodal_positions(stream_view, section())); break;
     }
   };
 
@@ -221,18 +275,22 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
    if (layout == LayoutKind::packed) {
     Kokkos::View<T***, Kokkos::LayoutRight, Memory> q("q", T_, Hq, D), k("k", T_, Hk, D), qo("qo", T_, Hq, D), ko("ko", T_, Hk, D);
     Kokkos::View<std::int64_t*, Memory> pos("pos", T_);
+    Kokkos::View<std::int64_t**, Memory> streams("streams", 3, T_);
     // Separate host copies: on a host backend a mirror *view* would alias q itself.
     auto hq = Kokkos::create_mirror(q), hk = Kokkos::create_mirror(k);
     auto hpos = Kokkos::create_mirror_view(pos);
+    auto hstreams = Kokkos::create_mirror_view(streams);
     for (std::int64_t t = 0; t < T_; ++t) {
       hpos(t) = token_pos[t];
+      for (int r = 0; r < 3; ++r) hstreams(r, t) = stream_pos[r * T_ + t];
       for (int h = 0; h < Hq; ++h) for (int d = 0; d < D; ++d) hq(t, h, d) = static_cast<T>(q_init[(t * Hq + h) * D + d]);
       for (int h = 0; h < Hk; ++h) for (int d = 0; d < D; ++d) hk(t, h, d) = static_cast<T>(k_init[(t * Hk + h) * D + d]);
     }
     Kokkos::deep_copy(space, q, hq);
     Kokkos::deep_copy(space, k, hk);
     Kokkos::deep_copy(space, pos, hpos);
-    call(KokkosRope::packed(d_cu), q, k, qo, ko, pos);
+    Kokkos::deep_copy(space, streams, hstreams);
+    call(KokkosRope::packed(d_cu), q, k, qo, ko, pos, streams);
     Kokkos::deep_copy(space, hq, out_of_place ? qo : q);
     Kokkos::deep_copy(space, hk, out_of_place ? ko : k);
     space.fence();
@@ -253,9 +311,16 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
   // Grid layouts. The strided case: q, k, v are slices of one fused [B, S, Hq + 2 Hk, D] buffer.
   const int B = g.batch, S = g.seq;
   Kokkos::View<std::int64_t**, Memory> pos("pos", B, S);
+  Kokkos::View<std::int64_t***, Memory> streams("streams", 3, B, S);
   auto hpos = Kokkos::create_mirror_view(pos);
-  for (int b = 0; b < B; ++b) for (int s = 0; s < S; ++s) hpos(b, s) = token_pos[b * S + s];
+  auto hstreams = Kokkos::create_mirror_view(streams);
+  for (int b = 0; b < B; ++b)
+    for (int s = 0; s < S; ++s) {
+      hpos(b, s) = token_pos[b * S + s];
+      for (int r = 0; r < 3; ++r) hstreams(r, b, s) = stream_pos[r * T_ + b * S + s];
+    }
   Kokkos::deep_copy(space, pos, hpos);
+  Kokkos::deep_copy(space, streams, hstreams);
 
   auto fill_and_run = [&](auto q, auto k, auto qo, auto ko, const auto& layout_tag, auto&& index) {
     auto hq = Kokkos::create_mirror_view(q);
@@ -266,7 +331,7 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
     }
     Kokkos::deep_copy(space, q, hq);
     Kokkos::deep_copy(space, k, hk);
-    call(layout_tag, q, k, qo, ko, pos);
+    call(layout_tag, q, k, qo, ko, pos, streams);
     Kokkos::deep_copy(space, hq, out_of_place ? qo : q);
     Kokkos::deep_copy(space, hk, out_of_place ? ko : k);
     space.fence();
@@ -306,7 +371,7 @@ std::int64_t RotateHarness<Space, T>::run(const Space& space, const Source& sour
     auto qo = Kokkos::subview(qkv_out, Kokkos::ALL, Kokkos::ALL, heads_q, Kokkos::ALL);
     auto ko = Kokkos::subview(qkv_out, Kokkos::ALL, Kokkos::ALL, heads_k, Kokkos::ALL);
     static_assert(std::is_same_v<typename decltype(q)::array_layout, Kokkos::LayoutStride>);
-    call(KokkosRope::bshd, q, k, qo, ko, pos);
+    call(KokkosRope::bshd, q, k, qo, ko, pos, streams);
     auto h_out = Kokkos::create_mirror_view(qkv_out);
     Kokkos::deep_copy(space, h_out, qkv_out);
     Kokkos::deep_copy(space, h_qkv, qkv);

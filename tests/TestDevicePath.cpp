@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The code a GPU runs, run on the CPU backends: each kernel path (RotateOptions::kernel_path)
 // forced on every case of the rotation product (tensor orders incl. LayoutLeft and strided
-// slices, pair styles, partial rotary, position kinds, in place / out of place, forward /
+// slices, pair styles, partial rotary, position kinds (multimodal included), in place / out of place, forward /
 // backward) for 4-, 8- and 2-byte types, against the long-double host reference. Forced team
 // paths launch the GPU's team shape, clamped to what the backend allows (OpenMP: teams of up to
 // its pool size, so barriers and lane loops run for real). A Kokkos Tools probe counts the
@@ -62,7 +62,8 @@ void every_path_every_case() {
          {LayoutKind::bshd, LayoutKind::bhsd, LayoutKind::packed, LayoutKind::strided, LayoutKind::left})
       for (auto pair : {PairStyle::half_split, PairStyle::interleaved})
         for (int rotary : {32, 16, 8})
-          for (auto positions : {PositionKind::implicit, PositionKind::offsets, PositionKind::tokens})
+          for (auto positions : {PositionKind::implicit, PositionKind::offsets, PositionKind::tokens,
+                                 PositionKind::mrope_sectioned, PositionKind::mrope_interleaved})
             for (bool copy : {false, true})
               for (auto direction : {KokkosRope::Direction::forward, KokkosRope::Direction::backward}) {
                 RotateHarness<Space, T> h;
@@ -89,7 +90,7 @@ void every_path_every_case() {
     const int launches = probe.launches_containing(label(path));
     std::cout << "[ device path ] " << Space::name() << " " << sizeof(T) << "-byte " << label(path) << ": "
               << ran << " cases, " << launches << " launches, " << refused << " refused as documented\n";
-    EXPECT_EQ(ran + refused, 5 * 2 * 3 * 3 * 2 * 2);
+    EXPECT_EQ(ran + refused, 5 * 2 * 3 * 5 * 2 * 2);
     EXPECT_GE(launches, ran) << "every case must launch the forced path";
     EXPECT_GT(ran, path == KernelPath::host_rows && !KokkosRope::Impl::is_host_execution_space_v<Space> ? -1 : 100);
   }
@@ -152,7 +153,8 @@ TYPED_TEST(DevicePath, RotaryTooLargeForTeamScratch) {
   using Space = TypeParam;
   using Memory = typename Space::memory_space;
   const Space space;
-  for (auto path : {KernelPath::automatic, KernelPath::host_rows, KernelPath::lanes, KernelPath::vector}) {
+  for (auto path : {KernelPath::automatic, KernelPath::host_rows, KernelPath::lanes, KernelPath::vector})
+   for (auto positions : {PositionKind::tokens, PositionKind::mrope_sectioned}) {
     if (path == KernelPath::host_rows && !KokkosRope::Impl::is_host_execution_space_v<Space>) continue;
     RotateHarness<Space, double> h;
     h.g.batch = 1;
@@ -163,13 +165,13 @@ TYPED_TEST(DevicePath, RotaryTooLargeForTeamScratch) {
     h.g.table_positions = 4;
     h.layout = LayoutKind::bshd;
     h.pair_style = PairStyle::half_split;
-    h.position_kind = PositionKind::tokens;
+    h.position_kind = positions;
     h.kernel_path = path;
     const auto params = h.params();
     const auto f = KokkosRope::compute_frequencies(params);
     KokkosRope::Table<Memory, double> table(space, params, h.g.table_positions);
-    EXPECT_EQ(h.template run<false>(space, table, f.inv_freq, f.attention_factor), 0) << label(path);
-  }
+    EXPECT_EQ(h.template run<false>(space, table, f.inv_freq, f.attention_factor), 0) << label(path) << " " << name(positions);
+   }
 }
 
 // Host kernels are chosen by what the execution space is, not by what its memory is (on

@@ -348,6 +348,9 @@ TEST(Errors, HfConfig) {
        "KokkosRope::ModelRope: invalid layer_types[0] = 'x': has no parameters"},
       {"H50c", [] { ModelRope(HfConfig{}, {{"*", Params{}}}, "*", {"*", "*"}, {true}); },
        "KokkosRope::ModelRope: invalid uses_rope: 1 entries for 2 layers"},
+      {"H52", [=] { mrope_section_of(parse_hf_config(head + R"("num_hidden_layers": 2})")); },
+       "KokkosRope::mrope_section_of: invalid mrope_section: has 0 entries, multimodal positions need 3 (temporal, "
+       "height, width)"},
   };
   RecordProperty("bad_inputs", run_rows("H", rows));
 }
@@ -436,6 +439,14 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
   p6.rotary_dim = 6;
   p8.rotary_dim = 8;
   Table<Memory> table6(space, p6, 16), table8(space, p8, 16);
+  // Multimodal positions: [3][batch][seq] and [3][tokens]; 32 pairs per stream split 8 + 12 + 12.
+  Kokkos::View<int***, Memory> mm2("mm", 2, 2, 8), mm327("mm", 3, 2, 7), mm_far("mm", 3, 2, 8);
+  Kokkos::View<int**, Memory> mm39("mm", 3, 9), mm_in_kernel("mm", 3, 10);
+  Kokkos::deep_copy(Kokkos::subview(mm_far, 2, 1, 5), 40);  // a width position past the table
+  Kokkos::deep_copy(Kokkos::subview(mm_in_kernel, 1, 4), 17);  // a height position past it
+  const MropeSection section{8, 12, 12, MropeLayout::interleaved};
+  const auto sum_off = [&] { MropeSection s = section; s.width = 11; return s; }();
+  const auto negative = [&] { MropeSection s = section; s.height = -1; s.temporal = 21; return s; }();
   const std::vector<Row> rows = {
       {"R1", [&] { rotate(space, bshd, q, k_seq, table); }, "KokkosRope::rotate: k has batch x seq 2 x 7, q has 2 x 8"},
       {"R2", [&] { rotate(space, packed(), t, tk, table); }, "KokkosRope::rotate: k has 9 tokens, q has 10"},
@@ -490,6 +501,28 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
          status.check(space);
        },
        "KokkosRope::RotateStatus: 10 token(s) skipped (position past the cos/sin source); first token 0, positions 20 to 20"},
+      {"R23", [&] { rotate(space, bshd, q, k, table, multimodal_positions(mm2, section)); },
+       "KokkosRope::rotate: multimodal positions has 2 streams, needs 3 (temporal, height, width)"},
+      {"R24", [&] { rotate(space, bshd, q, k, table, multimodal_positions(mm327, section)); },
+       "KokkosRope::rotate: multimodal positions is 3 x 2 x 7, q has batch x seq 2 x 8"},
+      {"R25", [&] { rotate(space, packed(), t, table, multimodal_positions(mm39, section)); },
+       "KokkosRope::rotate: multimodal positions is 3 x 9, q has 10 tokens"},
+      {"R26", [&] { rotate(space, bshd, q, k, table, multimodal_positions(mm_far, sum_off)); },
+       "KokkosRope::rotate: invalid mrope section [8, 12, 11]: sums to 31, the cos/sin source has 32 rotary pairs "
+       "(rotary_dim / 2)"},
+      {"R27", [&] { rotate(space, bshd, q, k, table, multimodal_positions(mm_far, negative)); },
+       "KokkosRope::rotate: invalid mrope section height = -1: must be >= 0"},
+      {"R28", [&] { rotate(space, bshd, q, k, table, multimodal_positions(mm_far, section), eager); },
+       "KokkosRope::rotate: position 40 is past the cos/sin source (16 positions); build the table for more positions"},
+      {"R28b",
+       [&] {
+         RotateStatus<Memory> status(space);
+         RotateOptions in_kernel;
+         in_kernel.validation = Validation::in_kernel;
+         rotate(space, packed(), t, table, multimodal_positions(mm_in_kernel, section), in_kernel, status);
+         status.check(space);
+       },
+       "KokkosRope::RotateStatus: 1 token(s) skipped (position past the cos/sin source); first token 4, positions 17 to 17"},
   };
   expect_documented("R", rows);
   int tried = 0;

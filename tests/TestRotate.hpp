@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The product of layouts (4) x pair styles (2) x rotary_dim {head_dim, head_dim / 4} x position
-// sources (3) x {in place, out of place} x {forward, backward}, for one value type per
+// sources (5: implicit, offsets, per token, multimodal sectioned and interleaved) x {in place,
+// out of place} x {forward, backward}, for one value type per
 // translation unit (TestRotate_<type>.cpp), against the plain host reference. Tolerances (see
 // RotateHarness.hpp): double 1e-13, float 1e-6 (cos/sin within 2.5e-7, |x| <= 1), half and
 // bfloat16 one ulp of the type at the reference value (float arithmetic rounded once).
@@ -18,7 +19,8 @@ void rotate_product() {
   for (auto layout : {LayoutKind::bshd, LayoutKind::bhsd, LayoutKind::packed, LayoutKind::strided})
     for (auto pair : {KokkosRope::PairStyle::half_split, KokkosRope::PairStyle::interleaved})
       for (int rotary : {32, 8})
-        for (auto positions : {PositionKind::implicit, PositionKind::offsets, PositionKind::tokens})
+        for (auto positions : {PositionKind::implicit, PositionKind::offsets, PositionKind::tokens,
+                               PositionKind::mrope_sectioned, PositionKind::mrope_interleaved})
           for (bool copy : {false, true})
             for (auto direction : {KokkosRope::Direction::forward, KokkosRope::Direction::backward}) {
               RotateHarness<Space, T> h;
@@ -35,7 +37,7 @@ void rotate_product() {
               EXPECT_EQ(h.run(space, table, f.inv_freq, f.attention_factor), 0) << h.describe();
               ++cases;
             }
-  EXPECT_EQ(cases, 4 * 2 * 2 * 3 * 2 * 2);
+  EXPECT_EQ(cases, 4 * 2 * 2 * 5 * 2 * 2);
 }
 
 // The other cos/sin sources on one layout: on the fly (accurate) and the caller's own Views.
@@ -44,7 +46,7 @@ void rotate_sources() {
   using Memory = typename Space::memory_space;
   const Space space;
   for (auto pair : {KokkosRope::PairStyle::half_split, KokkosRope::PairStyle::interleaved})
-    for (auto positions : {PositionKind::implicit, PositionKind::tokens}) {
+    for (auto positions : {PositionKind::implicit, PositionKind::tokens, PositionKind::mrope_interleaved}) {
       RotateHarness<Space, T> h;
       h.layout = LayoutKind::bshd;
       h.pair_style = pair;

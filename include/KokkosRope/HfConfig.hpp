@@ -41,6 +41,12 @@ struct HfConfig {
   bool mrope_interleaved = false;  ///< Qwen3-VL's interleaved M-RoPE layout
 };
 
+/// The config's M-RoPE section for `multimodal_positions` (Positions.hpp).
+/// \param config a config with a three-entry `mrope_section`; InvalidArgument naming the key
+///        otherwise
+/// \return its pairs per stream, sectioned or interleaved (`mrope_interleaved`)
+MropeSection mrope_section_of(const HfConfig& config);
+
 /// Parses the text of a config.json. Throws InvalidArgument naming the key for malformed JSON,
 /// missing or mistyped keys, contradictory spellings and invalid values (the `Params::validate`
 /// checks included).

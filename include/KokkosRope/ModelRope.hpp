@@ -37,6 +37,9 @@ class ModelRope {
   /// \return the layer types that have parameters, sorted ({"*"} for single-kind models)
   std::vector<std::string> layer_types() const;
 
+  /// \return the layer type whose parameters `config().params` holds (the global layers')
+  const std::string& global_layer_type() const { return m_global_type; }
+
   /// \param layer_type one of layer_types(); InvalidArgument naming it otherwise
   /// \return its parameters
   const Params& params(const std::string& layer_type) const;
@@ -58,6 +61,7 @@ class ModelRope {
  private:
   HfConfig m_config;
   std::map<std::string, Params> m_by_type;
+  std::string m_global_type;
   std::vector<std::string> m_layer_types;
   std::vector<bool> m_uses_rope;
 };

@@ -89,6 +89,25 @@ using Scaling = std::variant<NoScaling, LinearScaling, NtkScaling, DynamicNtkSca
 /// \return the name
 std::string rope_type_name(const Scaling& scaling);
 
+/// How multimodal RoPE assigns the rotary pairs of a head to the three position streams.
+enum class MropeLayout {
+  /// Qwen2-VL, Qwen2.5-VL, Qwen3.5: the first `temporal` pairs read the temporal position, the
+  /// next `height` pairs the height position, the last `width` pairs the width position.
+  sectioned,
+  /// Qwen3-VL (`mrope_interleaved`): pair i reads height if i % 3 == 1 and i < 3 height, width if
+  /// i % 3 == 2 and i < 3 width, temporal otherwise.
+  interleaved
+};
+
+/// A config's `mrope_section`: rotary pairs per position stream. The three counts sum to the
+/// rotary pairs of the cos/sin source (rotary_dim / 2).
+struct MropeSection {
+  int temporal = 0;  ///< pairs of the temporal stream (stream 0)
+  int height = 0;    ///< pairs of the height stream (stream 1)
+  int width = 0;     ///< pairs of the width stream (stream 2)
+  MropeLayout layout = MropeLayout::sectioned;  ///< which pairs read which stream
+};
+
 /// Everything that determines a model's rotary embedding.
 struct Params {
   int head_dim = 128;      ///< the dimension of a q or k head

@@ -2,7 +2,8 @@
 /// \file Rotate.hpp
 /// Applying RoPE to query and key tensors: q and k together in one launch (k optional), in place
 /// (`rotate`) or out of place (`rotate_copy`), forward or backward, in any tensor order of
-/// Layouts.hpp, at the positions of Positions.hpp or ContextParallel.hpp, with cos/sin from any
+/// Layouts.hpp, at the positions of Positions.hpp (multimodal RoPE's three streams included) or
+/// ContextParallel.hpp, with cos/sin from any
 /// source of Sources.hpp. Every entry point takes the execution-space instance first and runs
 /// all its kernels on it; on a device execution space none waits for the device (positions are
 /// validated in the kernel and failures flagged in a RotateStatus, see Options.hpp).
@@ -31,8 +32,8 @@ namespace KokkosRope {
 /// \param k as q, with any number of heads (GQA/MQA)
 /// \param source Table, OnTheFly or CosSinViews; its rotary_dim is <= head_dim, the rest of each
 ///        head is left as it is
-/// \param positions ImplicitPositions{}, sequence_offsets(v), token_positions(v) or
-///        context_parallel(shard[, v])
+/// \param positions ImplicitPositions{}, sequence_offsets(v), token_positions(v),
+///        multimodal_positions(v, section) or context_parallel(shard[, v])
 /// \param options direction, validation, kernel path
 /// \param status where in-kernel validation flags skipped tokens (Status.hpp); without one, a
 ///        failing token aborts the kernel

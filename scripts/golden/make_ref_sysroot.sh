@@ -7,6 +7,7 @@
 #   scripts/golden/make_ref_sysroot.sh run      # (create if needed, then) regenerate tests/data/golden/
 #   scripts/golden/make_ref_sysroot.sh survey   # regenerate tests/data/survey/ (scripts/golden/survey.py)
 #   scripts/golden/make_ref_sysroot.sh mrope    # regenerate tests/data/golden/mrope/ (make_mrope_golden.py)
+#   scripts/golden/make_ref_sysroot.sh fp8      # regenerate tests/data/golden/fp8/ (make_fp8_golden.py)
 #   scripts/golden/make_ref_sysroot.sh shell    # interactive shell inside the sysroot
 #
 # The Debian mirror is read at run time from the host's apt sources
@@ -113,8 +114,10 @@ case "$MODE" in
             step "survey written to $REPO/tests/data/survey/" ;;
     mrope) shift; run_script scripts/golden/make_mrope_golden.py "scripts/golden/make_ref_sysroot.sh mrope" "$@"
            step "M-RoPE golden files written to $REPO/tests/data/golden/mrope/" ;;
+    fp8) shift; run_script scripts/golden/make_fp8_golden.py "scripts/golden/make_ref_sysroot.sh fp8" "$@"
+         step "FP8 golden table written to $REPO/tests/data/golden/fp8/" ;;
     shell) [ -x "$SYSROOT/bin/bash" ] || build
            mkdir -p "$SYSROOT$REPO"
            unshare --mount --fork bash -c "mount --bind '$REPO' '$SYSROOT$REPO'; chroot '$SYSROOT' /bin/bash -c 'mount -t proc proc /proc; cd \"$REPO\"; exec bash -i'" ;;
-    *)     die "usage: $0 [build|run [generator args]|survey [args]|mrope [args]|shell]" ;;
+    *)     die "usage: $0 [build|run [generator args]|survey [args]|mrope [args]|fp8 [args]|shell]" ;;
 esac

@@ -1,16 +1,20 @@
 // SPDX-License-Identifier: Apache-2.0
 // Helper of the kokkos-rope CLI tests:
 //   cli_fixture gen DIR            write the input tensors (and bad inputs) the tests use
-//   cli_fixture verify DIR CONFIG  recompute every `apply` variant of tests/cli/apply_flow.cmake
+//   cli_fixture verify DIR CONFIG MROPE_CONFIG
+//                                  recompute every `apply` variant of tests/cli/apply_flow.cmake
 //                                  by calling the library from C++ (its natural API: implicit
-//                                  positions, sequence_offsets, packed(cu_seqlens), ...) and
+//                                  positions, sequence_offsets, packed(cu_seqlens),
+//                                  multimodal_positions with the M-RoPE config's section, ...) and
 //                                  require the CLI's outputs to be bitwise identical
 //   cli_fixture close A B ATOL     max |A - B| <= ATOL * max |B| (round trips)
-//   cli_fixture table FILE CONFIG START STOP float32|float64 accurate|hf_compatible
+//   cli_fixture table FILE CONFIG START STOP float32|float64 accurate|hf_compatible [LAYER_TYPE]
 //                                  the `table` output equals KokkosRope::Table at those positions
+//                                  (of that layer type's parameters)
 #include "Common.hpp"
 
 #include <KokkosRope/HfConfig.hpp>
+#include <KokkosRope/ModelRope.hpp>
 #include <KokkosRope/Rotate.hpp>
 
 #include <cmath>
@@ -75,6 +79,13 @@ int gen(const std::string& dir) {
   save_ints(p("pos_bs.npy"), {2, 5}, pos);
   save_ints(p("pos_t.npy"), {10}, pos);
   save(p("q_thd_f32.npy"), DType::f32, {10, 4, 128});
+  // Multimodal positions [3][batch][seq] and [3][tokens]: distinct streams, and a text token
+  // (three equal positions) at index 0.
+  std::vector<std::int64_t> streams(30);
+  for (int r = 0; r < 3; ++r)
+    for (int i = 0; i < 10; ++i) streams[r * 10 + i] = i == 0 ? 7 : static_cast<std::int64_t>((uniform() + 1.0) * (r + 1) * 1000.0);
+  save_ints(p("pos_mrope_bs.npy"), {3, 2, 5}, streams);
+  save_ints(p("pos_mrope_t.npy"), {3, 10}, streams);
   // Bad inputs.
   save(p("q_i32.npy"), DType::i32, {2, 5, 4, 128});
   save(p("k_bad_shape.npy"), DType::f32, {2, 6, 2, 128});
@@ -176,7 +187,7 @@ Kokkos::View<std::int64_t*, Mem> ints1(const std::vector<std::int64_t>& values) 
   return v;
 }
 
-int verify(const std::string& dir, const std::string& config) {
+int verify(const std::string& dir, const std::string& config, const std::string& mrope_config) {
   auto in = [&](const std::string& n) { return (fs::path(dir) / n).string(); };
   auto out = [&](const std::string& n) { return (fs::path(dir) / "out" / n).string(); };
   const Params params = load_hf_config(config).params;
@@ -230,6 +241,36 @@ int verify(const std::string& dir, const std::string& config) {
     rotate_copy(space, packed(), q, qo, OnTheFly<Mem>(space, params), token_positions(ints1(read_npy(in("pos_t.npy"), "p").ints)));
     expect_equal("v5 thd f32 q-only", download<float>(qo, DType::f32), out("v5.q.npy"));
   }
+  const HfConfig mm = load_hf_config(mrope_config);
+  {  // V6: bshd float32, three position streams, the config's sectioned mrope_section
+    auto q = make<float, V4<float>>(read_npy(in("q_bshd_f32.npy"), "q"), "q");
+    auto k = make<float, V4<float>>(read_npy(in("k_bshd_f32.npy"), "k"), "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    const HostArray a = read_npy(in("pos_mrope_bs.npy"), "streams");
+    Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem> p("p", 3, 2, 5);
+    auto hp = Kokkos::create_mirror_view(p);
+    for (int i = 0; i < 30; ++i) hp.data()[i] = a.ints[i];
+    Kokkos::deep_copy(p, hp);
+    rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, mm.params), multimodal_positions(p, mrope_section_of(mm)));
+    expect_equal("v6 bshd f32 mrope q", download<float>(qo, DType::f32), out("v6.q.npy"));
+    expect_equal("v6 bshd f32 mrope k", download<float>(ko, DType::f32), out("v6.k.npy"));
+  }
+  {  // V7: thd float16 with cu_seqlens, three streams, interleaved (--mrope-interleaved), hf_compatible
+    auto q = make<half, V3<half>>(read_npy(in("q_thd_f16.npy"), "q"), "q");
+    auto k = make<half, V3<half>>(read_npy(in("k_thd_f16.npy"), "k"), "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    const HostArray a = read_npy(in("pos_mrope_t.npy"), "streams");
+    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> p("p", 3, 10);
+    auto hp = Kokkos::create_mirror_view(p);
+    for (int i = 0; i < 30; ++i) hp.data()[i] = a.ints[i];
+    Kokkos::deep_copy(p, hp);
+    MropeSection section = mrope_section_of(mm);
+    section.layout = MropeLayout::interleaved;
+    rotate_copy(space, packed(ints1({0, 3, 10})), q, k, qo, ko, OnTheFly<Mem>(space, mm.params, Precision::hf_compatible),
+                multimodal_positions(p, section));
+    expect_equal("v7 thd f16 mrope interleaved q", download<half>(qo, DType::f16), out("v7.q.npy"));
+    expect_equal("v7 thd f16 mrope interleaved k", download<half>(ko, DType::f16), out("v7.k.npy"));
+  }
   std::cout << (failures ? "FAILED: the CLI differs from the library\n" : "the CLI's outputs equal the library's\n");
   return failures ? 1 : 0;
 }
@@ -241,19 +282,18 @@ int close(const std::string& a_path, const std::string& b_path, double atol) {
               << " " << dtype_name(b.dtype) << "\n";
     return 1;
   }
-  double max_diff = 0.0, max_b = 0.0, max_moved = 0.0;
+  double max_diff = 0.0, max_b = 0.0;
   for (std::size_t i = 0; i < a.values.size(); ++i) {
     max_diff = std::max(max_diff, std::fabs(a.values[i] - b.values[i]));
     max_b = std::max(max_b, std::fabs(b.values[i]));
   }
-  (void)max_moved;
   std::printf("max |a - b| = %g, max |b| = %g, bound %g\n", max_diff, max_b, atol * max_b);
   return max_diff <= atol * max_b && !std::isnan(max_diff) ? 0 : 1;
 }
 
 int table(const std::string& file, const std::string& config, std::int64_t start, std::int64_t stop,
-          const std::string& dtype, const std::string& precision) {
-  const Params params = load_hf_config(config).params;
+          const std::string& dtype, const std::string& precision, const std::string& layer_type) {
+  const Params params = layer_type.empty() ? load_hf_config(config).params : load_model_rope(config).params(layer_type);
   const Precision prec = precision == "accurate" ? Precision::accurate : Precision::hf_compatible;
   HostArray a = read_npy(file, "table");
   const std::int64_t pairs = params.num_pairs();
@@ -287,14 +327,16 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 1, argv + argc);
   try {
     if (args.size() == 2 && args[0] == "gen") return gen(args[1]);
-    if (args.size() == 3 && args[0] == "verify") return verify(args[1], args[2]);
+    if (args.size() == 4 && args[0] == "verify") return verify(args[1], args[2], args[3]);
     if (args.size() == 4 && args[0] == "close") return close(args[1], args[2], std::stod(args[3]));
-    if (args.size() == 7 && args[0] == "table")
-      return table(args[1], args[2], std::stoll(args[3]), std::stoll(args[4]), args[5], args[6]);
+    if ((args.size() == 7 || args.size() == 8) && args[0] == "table")
+      return table(args[1], args[2], std::stoll(args[3]), std::stoll(args[4]), args[5], args[6],
+                   args.size() == 8 ? args[7] : "");
   } catch (const std::exception& e) {
     std::cerr << "cli_fixture: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: cli_fixture gen DIR | verify DIR CONFIG | close A B ATOL | table FILE CONFIG START STOP DTYPE PRECISION\n";
+  std::cerr << "usage: cli_fixture gen DIR | verify DIR CONFIG MROPE_CONFIG | close A B ATOL | table FILE CONFIG START "
+               "STOP DTYPE PRECISION [LAYER_TYPE]\n";
   return 2;
 }

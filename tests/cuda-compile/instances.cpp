@@ -263,6 +263,18 @@ void kokkosrope_device_context_parallel(const Exec& space, const Grid<float>& q,
   kr::rotate(space, kr::packed(cu), pq, table, kr::context_parallel(shard));
 }
 
+// Multimodal RoPE: three position streams per token, each pair reading its stream's (bf16 grid
+// with a table, packed float on the fly).
+void kokkosrope_device_multimodal(const Exec& space, const Grid<kr::bfloat16>& q, const Grid<kr::bfloat16>& k,
+                                  const Kokkos::View<float***, Kokkos::LayoutRight, Mem>& pq,
+                                  const kr::Table<Mem, float>& table, const kr::OnTheFly<Mem>& on_the_fly,
+                                  const Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem>& grid_positions,
+                                  const Kokkos::View<int**, Kokkos::LayoutRight, Mem>& packed_positions) {
+  const kr::MropeSection section{16, 24, 24, kr::MropeLayout::interleaved};
+  kr::rotate(space, kr::bshd, q, k, table, kr::multimodal_positions(grid_positions, section));
+  kr::rotate(space, kr::packed(), pq, on_the_fly, kr::multimodal_positions(packed_positions, section));
+}
+
 // A user's fused kernel: the blocks inside extended device lambdas.
 void kokkosrope_device_blocks_in_lambda(const Exec& space, const Rows<Kokkos::Experimental::bhalf_t>& x,
                                         const kr::Table<Mem, float>& table) {

@@ -54,6 +54,7 @@ int run_apply(const ParamOptions& param_options, const ApplyOptions& o) {
   job.seq_len = param_options.seq_len;
   job.layout = layout;
   job.backward = o.backward;
+  job.mrope = model.mrope;
   if (o.out_q.empty()) throw Error("--out-q: an output path is required");
   if (!o.k.empty() && o.out_k.empty()) throw Error("--out-k: an output path is required with --k");
   if (o.k.empty() && !o.out_k.empty()) throw Error("--out-k given without --k");
@@ -108,18 +109,29 @@ int run_apply(const ParamOptions& param_options, const ApplyOptions& o) {
     HostArray p = read_npy(o.positions, "--positions");
     if (p.dtype != DType::i64 && p.dtype != DType::i32)
       throw Error("--positions: '" + o.positions + "' has dtype " + dtype_name(p.dtype) + "; expected int64 or int32");
-    const std::vector<std::int64_t> want = layout == Layout::thd ? std::vector<std::int64_t>{tokens}
-                                                                 : std::vector<std::int64_t>{batch, seq};
-    if (p.shape != want) {
-      HostArray w;
+    std::vector<std::int64_t> want = layout == Layout::thd ? std::vector<std::int64_t>{tokens}
+                                                           : std::vector<std::int64_t>{batch, seq};
+    std::vector<std::int64_t> want3 = want;
+    want3.insert(want3.begin(), 3);
+    if (p.shape == want3) {
+      if (!model.mrope)
+        throw Error("--positions: '" + o.positions + "' has three streams " + p.shape_string() +
+                    " (multimodal RoPE), but no mrope_section is known: give a config with one, or --mrope-section");
+    } else if (p.shape != want) {
+      HostArray w, w3;
       w.shape = want;
+      w3.shape = want3;
       throw Error("shape mismatch: --positions '" + o.positions + "' has shape " + p.shape_string() + ", expected " +
-                  w.shape_string() + (layout == Layout::thd ? " [tokens]" : " [batch, seq]"));
+                  w.shape_string() + (layout == Layout::thd ? " [tokens]" : " [batch, seq]") + " or, multimodal, " +
+                  w3.shape_string());
+    } else {
+      job.mrope.reset();  // one position per token: the one-stream rotation
     }
     for (auto v : p.ints)
       if (v < 0) throw Error("--positions: '" + o.positions + "' holds a negative position (" + std::to_string(v) + ")");
     job.positions = p.ints;
   } else {
+    job.mrope.reset();
     const std::int64_t offset = o.offset.value_or(0);
     job.positions.resize(static_cast<std::size_t>(tokens));
     if (layout == Layout::thd) {
@@ -167,7 +179,10 @@ int run_apply(const ParamOptions& param_options, const ApplyOptions& o) {
   std::cout << "rotated " << (o.backward ? "backward" : "forward") << " on " << spaces[space] << ": " << o.out_q << " "
             << q_out.shape_string();
   if (k_file) std::cout << ", " << o.out_k << " " << k_out.shape_string();
-  std::cout << " (" << dtype_name(q.dtype) << ", " << layout_name(layout) << ")\n";
+  std::cout << " (" << dtype_name(q.dtype) << ", " << layout_name(layout);
+  if (model.layer_type.size()) std::cout << ", layer type " << model.layer_type;
+  if (job.mrope) std::cout << ", multimodal positions";
+  std::cout << ")\n";
   return 0;
 }
 

@@ -7,6 +7,7 @@
 #define KOKKOSROPE_TOOLS_COMMON_HPP
 
 #include <KokkosRope/Frequencies.hpp>
+#include <KokkosRope/ModelRope.hpp>
 #include <KokkosRope/Params.hpp>
 #include <KokkosRope/Precision.hpp>
 
@@ -75,16 +76,23 @@ struct ParamOptions {
   std::vector<double> short_factor, long_factor;
   bool interleaved = false;
   std::optional<std::int64_t> seq_len;
+  std::optional<std::string> layer_type;  ///< the parameters of this layer type of --config
+  std::vector<int> mrope_section;         ///< pairs per stream (t, h, w); overrides the config's
+  bool mrope_interleaved = false;
 };
 
 struct ModelInfo {
   KokkosRope::Params params;
   std::string model_type;  ///< from the config, or empty
   std::string source;      ///< "config.json path" or "command-line flags"
+  std::string layer_type;  ///< the layer type `params` describe; empty: the global layers
+  std::optional<KokkosRope::ModelRope> model;    ///< every layer of --config
+  std::optional<KokkosRope::MropeSection> mrope;  ///< from --mrope-section or the config
 };
 
 /// Params from --config and the flags (flags override the config; --rope-type replaces the
-/// config's scaling). Throws Error naming the flag or the config key.
+/// config's scaling; --layer-type picks a layer type's parameters). Throws Error naming the flag
+/// or the config key.
 ModelInfo resolve_params(const ParamOptions& options);
 
 KokkosRope::Precision parse_precision(const std::string& name);
@@ -95,7 +103,8 @@ Layout parse_layout(const std::string& name);
 std::string layout_name(Layout layout);
 
 /// One rotation through the library. Positions are explicit per token (in token order:
-/// [batch][seq] for bshd/bhsd, [tokens] for thd); thd carries cu_seqlens (batch + 1 entries).
+/// [batch][seq] for bshd/bhsd, [tokens] for thd; with `mrope`, three such blocks: temporal,
+/// height, width); thd carries cu_seqlens (batch + 1 entries).
 struct RotationJob {
   KokkosRope::Params params;
   KokkosRope::Precision precision = KokkosRope::Precision::accurate;
@@ -106,6 +115,7 @@ struct RotationJob {
   std::vector<std::int64_t> q_shape, k_shape;  ///< k_shape empty: no k
   std::vector<std::int64_t> positions;
   std::vector<std::int64_t> cu_seqlens;
+  std::optional<KokkosRope::MropeSection> mrope;  ///< three position streams
 };
 
 /// Execution spaces this build enables, in the order the engine indexes them.

@@ -3,6 +3,7 @@
 #include "Common.hpp"
 
 #include <KokkosRope/HfConfig.hpp>
+#include <KokkosRope/ModelRope.hpp>
 
 #include <type_traits>
 #include <variant>
@@ -40,15 +41,38 @@ ModelInfo resolve_params(const ParamOptions& o) {
   ModelInfo info;
   if (!o.config.empty()) {
     try {
-      HfConfig hf = load_hf_config(o.config);
-      info.params = hf.params;
-      info.model_type = hf.model_type;
+      info.model.emplace(load_model_rope(o.config));
     } catch (const std::exception& e) {
       throw Error(std::string("--config: ") + e.what());
     }
+    const HfConfig& hf = info.model->config();
+    info.params = hf.params;
+    info.model_type = hf.model_type;
     info.source = o.config;
+    if (o.layer_type) {
+      try {
+        info.params = info.model->params(*o.layer_type);
+      } catch (const std::exception& e) {
+        std::string types;
+        for (const auto& t : info.model->layer_types()) types += (types.empty() ? "" : ", ") + t;
+        throw Error("--layer-type: " + std::string(e.what()) + " (layer types of " + o.config + ": " + types + ")");
+      }
+      info.layer_type = *o.layer_type;
+    }
+    if (hf.mrope_section.size() == 3) info.mrope = mrope_section_of(hf);
   } else {
     info.source = "command-line flags";
+    if (o.layer_type) throw Error("--layer-type needs --config (the layer types are the config's)");
+  }
+  if (!o.mrope_section.empty()) {
+    if (o.mrope_section.size() != 3)
+      throw Error("--mrope-section: " + std::to_string(o.mrope_section.size()) +
+                  " values given, expected 3 (temporal,height,width)");
+    info.mrope = MropeSection{o.mrope_section[0], o.mrope_section[1], o.mrope_section[2]};
+  }
+  if (o.mrope_interleaved) {
+    if (!info.mrope) throw Error("--mrope-interleaved needs an mrope_section (from --config or --mrope-section)");
+    info.mrope->layout = MropeLayout::interleaved;
   }
   Params& p = info.params;
   if (o.head_dim) {
@@ -125,6 +149,14 @@ ModelInfo resolve_params(const ParamOptions& o) {
     p.validate();
   } catch (const std::exception& e) {
     throw Error(std::string("invalid RoPE parameters (") + info.source + "): " + e.what());
+  }
+  if (info.mrope) {
+    const MropeSection& m = *info.mrope;
+    if (m.temporal < 0 || m.height < 0 || m.width < 0 || m.temporal + m.height + m.width != p.num_pairs())
+      throw Error((o.mrope_section.empty() ? "mrope_section of " + info.source : std::string("--mrope-section")) +
+                  ": " + std::to_string(m.temporal) + "," + std::to_string(m.height) + "," +
+                  std::to_string(m.width) + " must be three counts >= 0 summing to the " +
+                  std::to_string(p.num_pairs()) + " rotary pairs");
   }
   if (o.seq_len && *o.seq_len <= 0)
     throw Error("--seq-len: invalid value " + std::to_string(*o.seq_len) + ": must be > 0");

@@ -108,14 +108,25 @@ void run_in_space(const Space& space, const RotationJob& job, const std::vector<
     V qo(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::q_out"), ext(qs, 0), ext(qs, 1), ext(qs, 2));
     V ko(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::k_out"), ext(ks, 0), ext(ks, 1), ext(ks, 2));
     Kokkos::View<std::int64_t*, Mem> pos(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"),
-                                         job.positions.size());
+                                         job.mrope ? 0 : job.positions.size());
     Kokkos::View<std::int64_t*, Mem> cu(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::cu_seqlens"),
                                         job.cu_seqlens.size());
     upload_values<T>(space, qv, q);
     if (has_k) upload_values<T>(space, kv, k);
-    Kokkos::deep_copy(space, pos, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.positions.data(), job.positions.size()));
+    if (!job.mrope)
+      Kokkos::deep_copy(space, pos, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.positions.data(), job.positions.size()));
     Kokkos::deep_copy(space, cu, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.cu_seqlens.data(), job.cu_seqlens.size()));
-    rotate_copy(space, packed(cu), qv, kv, qo, ko, source, token_positions(pos), options);
+    if (job.mrope) {
+      const auto tokens = static_cast<std::size_t>(job.positions.size() / 3);
+      Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> streams(
+          Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), 3, tokens);
+      Kokkos::deep_copy(space, streams,
+                        Kokkos::View<const std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace>(
+                            job.positions.data(), 3, tokens));
+      rotate_copy(space, packed(cu), qv, kv, qo, ko, source, multimodal_positions(streams, *job.mrope), options);
+    } else {
+      rotate_copy(space, packed(cu), qv, kv, qo, ko, source, token_positions(pos), options);
+    }
     space.fence("kokkos-rope: rotate_copy");
     download_values<T>(space, qo, q_out);
     if (has_k) download_values<T>(space, ko, k_out);
@@ -132,16 +143,27 @@ void run_in_space(const Space& space, const RotationJob& job, const std::vector<
   V qv = make("kokkos-rope::q", qs), kv = make("kokkos-rope::k", ks);
   V qo = make("kokkos-rope::q_out", qs), ko = make("kokkos-rope::k_out", ks);
   const std::size_t batch = ext(qs, 0), seq = job.layout == Layout::bshd ? ext(qs, 1) : ext(qs, 2);
-  Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> pos(
-      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), batch, seq);
   upload_values<T>(space, qv, q);
   if (has_k) upload_values<T>(space, kv, k);
-  Kokkos::deep_copy(space, pos, Kokkos::View<const std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace>(
-                             job.positions.data(), batch, seq));
-  if (job.layout == Layout::bshd)
-    rotate_copy(space, bshd, qv, kv, qo, ko, source, token_positions(pos), options);
-  else
-    rotate_copy(space, bhsd, qv, kv, qo, ko, source, token_positions(pos), options);
+  const auto rotate_grid = [&](const auto& positions) {
+    if (job.layout == Layout::bshd)
+      rotate_copy(space, bshd, qv, kv, qo, ko, source, positions, options);
+    else
+      rotate_copy(space, bhsd, qv, kv, qo, ko, source, positions, options);
+  };
+  if (job.mrope) {
+    Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem> streams(
+        Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), 3, batch, seq);
+    Kokkos::deep_copy(space, streams, Kokkos::View<const std::int64_t***, Kokkos::LayoutRight, Kokkos::HostSpace>(
+                                          job.positions.data(), 3, batch, seq));
+    rotate_grid(multimodal_positions(streams, *job.mrope));
+  } else {
+    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> pos(
+        Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), batch, seq);
+    Kokkos::deep_copy(space, pos, Kokkos::View<const std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace>(
+                                      job.positions.data(), batch, seq));
+    rotate_grid(token_positions(pos));
+  }
   space.fence("kokkos-rope: rotate_copy");
   download_values<T>(space, qo, q_out);
   if (has_k) download_values<T>(space, ko, k_out);

@@ -93,6 +93,41 @@ std::pair<std::int64_t, std::int64_t> contexts(const Params& p) {
       p.scaling);
 }
 
+// The per-pair rows: frequency, wavelength, band, turns within both contexts.
+void print_pairs(std::ostream& out, const Params& p, std::optional<std::int64_t> seq_len) {
+  const Frequencies freqs = compute_frequencies(p, seq_len);
+  const std::vector<Band> bands = compute_bands(p, seq_len);
+  const auto [original, extended] = contexts(p);
+  out << "\n  pair  inv_freq          wavelength      band     turns@" << original << "  turns@" << extended << "\n";
+  for (int i = 0; i < p.num_pairs(); ++i) {
+    const double wavelength = two_pi / freqs.inv_freq[i];
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "  %4d  %.10e  %14.2f  %-7s  %12.4g  %12.4g\n", i, freqs.inv_freq[i], wavelength,
+                  band_name(bands[i]).c_str(), original / wavelength, extended / wavelength);
+    out << buf;
+  }
+}
+
+std::string pair_style_name(const Params& p) {
+  return p.pair_style == PairStyle::half_split ? "half_split" : "interleaved";
+}
+
+// One line per layer type: kind, base, geometry, attention factor.
+std::string layer_type_summary(const Params& p, std::optional<std::int64_t> seq_len) {
+  std::string line = rope_type_name(p.scaling) + ", theta " + num(p.theta) + ", rotary_dim " +
+                     std::to_string(p.rotary_dim) + " of " + std::to_string(p.head_dim) + " (" + pair_style_name(p) +
+                     ")";
+  if (p.rotated_pairs) line += ", " + std::to_string(*p.rotated_pairs) + " pairs rotated";
+  return line + ", attention_factor " + num(compute_frequencies(p, seq_len).attention_factor);
+}
+
+// "3, 7, 11" for a list of layer indices.
+std::string join(const std::vector<int>& values) {
+  std::string s;
+  for (int v : values) s += (s.empty() ? "" : ", ") + std::to_string(v);
+  return s;
+}
+
 }  // namespace
 
 int run_info(const ParamOptions& param_options, const InfoOptions& options) {
@@ -123,7 +158,10 @@ int run_info(const ParamOptions& param_options, const InfoOptions& options) {
     if (wavelength[i] <= static_cast<double>(original)) ++turns_original;
     if (wavelength[i] <= static_cast<double>(extended)) ++turns_extended;
   }
-  const std::string pair_style = p.pair_style == PairStyle::half_split ? "half_split" : "interleaved";
+  const std::string pair_style = pair_style_name(p);
+  const ModelRope* layers = model.model ? &*model.model : nullptr;
+  const bool per_layer = layers && layers->layer_types().size() > 1;
+  const double softmax_scale_factor = layers ? layers->config().softmax_scale_factor : 1.0;
 
   if (options.json) {
     nlohmann::ordered_json j;
@@ -149,6 +187,32 @@ int run_info(const ParamOptions& param_options, const InfoOptions& options) {
     j["extended_context"] = extended;
     j["full_turn_pairs"] = {{"original", turns_original}, {"extended", turns_extended}};
     if (is_yarn) j["correction_range"] = {{"low", range.low}, {"high", range.high}};
+    j["softmax_scale_factor"] = softmax_scale_factor;
+    j["interleaved_output_half_split"] = layers && layers->config().interleaved_output_half_split;
+    if (model.mrope)
+      j["mrope_section"] = {{"temporal", model.mrope->temporal},
+                            {"height", model.mrope->height},
+                            {"width", model.mrope->width},
+                            {"layout", model.mrope->layout == MropeLayout::interleaved ? "interleaved" : "sectioned"}};
+    else
+      j["mrope_section"] = nullptr;
+    j["layer_type"] = model.layer_type;
+    nlohmann::ordered_json types = nlohmann::ordered_json::object();
+    if (layers)
+      for (const auto& type : layers->layer_types()) {
+        const Params& lp = layers->params(type);
+        const Frequencies f = compute_frequencies(lp, seq_len);
+        types[type] = {{"rope_type", rope_type_name(lp.scaling)},
+                       {"theta", lp.theta},
+                       {"head_dim", lp.head_dim},
+                       {"rotary_dim", lp.rotary_dim},
+                       {"pair_style", pair_style_name(lp)},
+                       {"attention_factor", f.attention_factor},
+                       {"inv_freq", f.inv_freq}};
+      }
+    j["layer_types"] = types;
+    j["num_layers"] = layers ? layers->num_layers() : 0;
+    j["no_rope_layers"] = layers ? layers->no_rope_layers() : std::vector<int>{};
     std::cout << j.dump(2) << "\n";
     return 0;
   }
@@ -172,6 +236,9 @@ int run_info(const ParamOptions& param_options, const InfoOptions& options) {
       else scaling += " " + k + " " + v.dump();
     }
   }
+  if (per_layer)
+    row("layer type", model.layer_type.empty() ? layers->global_layer_type() + " (the global layers; --layer-type picks another)"
+                                               : model.layer_type);
   row("rope_type", scaling);
   row("geometry", "head_dim " + std::to_string(p.head_dim) + ", rotary_dim " + std::to_string(p.rotary_dim) +
                       " (" + std::to_string(pairs) + " pairs, " + pair_style + ")");
@@ -196,13 +263,30 @@ int run_info(const ParamOptions& param_options, const InfoOptions& options) {
                         " pairs within the original context (" + std::to_string(original) + "), " +
                         std::to_string(turns_extended) + " within the extended context (" +
                         std::to_string(extended) + ")");
-  out << "\n  pair  inv_freq          wavelength      band     turns@" << original << "  turns@" << extended << "\n";
-  for (int i = 0; i < pairs; ++i) {
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "  %4d  %.10e  %14.2f  %-7s  %12.4g  %12.4g\n", i, freqs.inv_freq[i],
-                  wavelength[i], band_name(bands[i]).c_str(), original / wavelength[i], extended / wavelength[i]);
-    out << buf;
+  if (layers && layers->config().interleaved_output_half_split)
+    row("rope_interleave", "pairs (2i, 2i + 1) rotated, written to (i, i + rotary_dim / 2) by the reference's "
+                           "attention (scores equal the interleaved ones; the kernels keep the interleaved layout)");
+  if (softmax_scale_factor != 1.0)
+    row("softmax_scale_factor", num(softmax_scale_factor) + " (mscale_all_dim: multiplies the softmax scale)");
+  if (model.mrope)
+    row("mrope_section", std::to_string(model.mrope->temporal) + ", " + std::to_string(model.mrope->height) + ", " +
+                             std::to_string(model.mrope->width) + " pairs (temporal, height, width; " +
+                             (model.mrope->layout == MropeLayout::interleaved ? "interleaved" : "sectioned") + ")");
+  if (layers && layers->num_layers() > 0) {
+    const auto none = layers->no_rope_layers();
+    row("layers", std::to_string(layers->num_layers()) + (none.empty() ? ", every one with RoPE"
+                                                                       : ", " + std::to_string(none.size()) +
+                                                                             " without RoPE: " + join(none)));
   }
+  if (per_layer)
+    for (const auto& type : layers->layer_types()) row(("  " + type).c_str(), layer_type_summary(layers->params(type), seq_len));
+  print_pairs(out, p, seq_len);
+  if (per_layer)
+    for (const auto& type : layers->layer_types()) {
+      if (type == (model.layer_type.empty() ? layers->global_layer_type() : model.layer_type)) continue;
+      out << "\n  layer type " << type << ": " << layer_type_summary(layers->params(type), seq_len) << "\n";
+      print_pairs(out, layers->params(type), seq_len);
+    }
   std::cout << out.str();
   return 0;
 }

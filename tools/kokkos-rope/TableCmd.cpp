@@ -106,7 +106,8 @@ int run_table(const ParamOptions& param_options, const TableOptions& options) {
   write_npy(file, out);
   file.commit();
   std::cout << "wrote " << options.out << ": " << out.shape_string() << " " << dtype_name(dtype)
-            << " (cos, sin; attention factor " << attention_factor << " included)\n";
+            << " (cos, sin; attention factor " << attention_factor << " included"
+            << (model.layer_type.empty() ? std::string() : "; layer type " + model.layer_type) << ")\n";
   return 0;
 }
 

@@ -44,6 +44,12 @@ void add_param_flags(CLI::App* app, ParamOptions& p) {
   app->add_flag("--interleaved", p.interleaved, "pairs (2i, 2i+1) (GPT-J / Meta) instead of (i, i + d/2)");
   app->add_option("--seq-len", p.seq_len,
                   "sequence length for the kinds that depend on it (dynamic, longrope)");
+  app->add_option("--layer-type", p.layer_type,
+                  "with --config: the parameters of this layer type (e.g. sliding_attention; `info` lists them)");
+  app->add_option("--mrope-section", p.mrope_section,
+                  "multimodal RoPE: comma-separated pairs per stream (temporal,height,width)")
+      ->delimiter(',');
+  app->add_flag("--mrope-interleaved", p.mrope_interleaved, "multimodal RoPE: Qwen3-VL's interleaved pair layout");
   app->option_defaults()->group(previous_group);
 }
 
@@ -85,7 +91,8 @@ int main(int argc, char** argv) {
       ->required();
   apply->add_option("--k", apply_options.k, "key tensor .npy (same dtype, may have fewer heads)");
   apply->add_option("--positions", apply_options.positions,
-                    "int64 .npy: [batch, seq] for bshd/bhsd, [tokens] for thd");
+                    "int64 .npy: [batch, seq] for bshd/bhsd, [tokens] for thd; multimodal RoPE: [3, batch, seq] or "
+                    "[3, tokens] (temporal, height, width)");
   apply->add_option("--offset", apply_options.offset, "every sequence starts at this position");
   apply->add_option("--layout", apply_options.layout, "bshd, bhsd or thd")->capture_default_str();
   apply->add_option("--cu-seqlens", apply_options.cu_seqlens,

@@ -69,6 +69,22 @@ void check_same_shape(const char* where, const char* in_name, const In& in, cons
                                         ") = " + std::to_string(in.extent(r)));
 }
 
+/// A section of the source's rotary pairs: three counts >= 0 that sum to `pairs`.
+inline void check_mrope_section(const char* where, const MropeSection& section, int pairs) {
+  const int counts[3] = {section.temporal, section.height, section.width};
+  const char* names[3] = {"temporal", "height", "width"};
+  for (int r = 0; r < 3; ++r)
+    if (counts[r] < 0)
+      throw_invalid_argument(where, std::string("invalid mrope section ") + names[r] + " = " +
+                                        std::to_string(counts[r]) + ": must be >= 0");
+  const long long sum = static_cast<long long>(counts[0]) + counts[1] + counts[2];
+  if (sum != pairs)
+    throw_invalid_argument(where, "invalid mrope section [" + std::to_string(counts[0]) + ", " +
+                                      std::to_string(counts[1]) + ", " + std::to_string(counts[2]) +
+                                      "]: sums to " + std::to_string(sum) + ", the cos/sin source has " +
+                                      std::to_string(pairs) + " rotary pairs (rotary_dim / 2)");
+}
+
 // Validation reductions (run on the caller's instance; the result comes back to the host).
 template <class Cu>
 struct CuSeqlensCheck {
@@ -86,9 +102,9 @@ struct PositionRange {
   Tokens m_tokens;
   Positions m_positions;
   KOKKOS_INLINE_FUNCTION void operator()(const std::int64_t g, std::int64_t& lo, std::int64_t& hi) const {
-    const std::int64_t p = m_positions(m_tokens(g));
-    if (p < lo) lo = p;
-    if (p > hi) hi = p;
+    const auto p = m_positions(m_tokens(g));
+    if (lowest_position(p) < lo) lo = lowest_position(p);
+    if (highest_position(p) > hi) hi = highest_position(p);
   }
 };
 
@@ -103,7 +119,8 @@ void check_position_range(const ExecutionSpace& space, const char* where, std::i
       // Decode-sized calls on a host space: a plain loop after waiting for the instance (which
       // may still be writing the positions) costs a fraction of a parallel reduction's launch.
       space.fence("KokkosRope::check_positions");
-      lo = hi = position_map(token_map(0));
+      lo = lowest_position(position_map(token_map(0)));
+      hi = highest_position(position_map(token_map(0)));
       for (std::int64_t g = 0; g < tokens; ++g) range(g, lo, hi);
       checked = true;
     }

@@ -123,6 +123,31 @@ auto make_maps(const ExecutionSpace& space, const char* where, const Layout& lay
       return ImplicitPositionMap{};
     } else if constexpr (positions_kind_v<PositionsArg> == PositionsKind::context_parallel) {
       return make_context_parallel_map(space, where, layout, positions, q, batch, check);
+    } else if constexpr (positions_kind_v<PositionsArg> == PositionsKind::multimodal) {
+      using P = decltype(positions.positions);
+      static_assert(is_index_view_v<ExecutionSpace, P>,
+                    "KokkosRope::multimodal_positions: positions must be an integer View accessible from the "
+                    "execution space");
+      static_assert(P::rank() == (Layout::rank == 4 ? 3 : 2),
+                    "KokkosRope::multimodal_positions: bshd/bhsd need positions [3][batch][seq], packed layouts "
+                    "[3][tokens]");
+      const auto& p = positions.positions;
+      if (p.extent(0) != 3)
+        throw_invalid_argument(where, "multimodal positions has " + std::to_string(p.extent(0)) +
+                                          " streams, needs 3 (temporal, height, width)");
+      if constexpr (Layout::rank == 4) {
+        if (static_cast<std::int64_t>(p.extent(1)) != access::batch(q) ||
+            static_cast<std::int64_t>(p.extent(2)) != access::seq(q))
+          throw_invalid_argument(where, "multimodal positions is 3 x " + std::to_string(p.extent(1)) + " x " +
+                                            std::to_string(p.extent(2)) + ", q has batch x seq " +
+                                            std::to_string(access::batch(q)) + " x " +
+                                            std::to_string(access::seq(q)));
+      } else {
+        if (static_cast<std::int64_t>(p.extent(1)) != tokens)
+          throw_invalid_argument(where, "multimodal positions is 3 x " + std::to_string(p.extent(1)) +
+                                            ", q has " + std::to_string(tokens) + " tokens");
+      }
+      return MultimodalPositionMap<P>{p, PairStreams::of(positions.section)};
     } else {
       if constexpr (positions_kind_v<PositionsArg> == PositionsKind::sequence_offsets) {
         using O = decltype(positions.offsets);
@@ -284,7 +309,7 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
                                  double, float>;
   static_assert(positions_kind_v<PositionsArg> != PositionsKind::none,
                 "KokkosRope::rotate: positions must be ImplicitPositions{}, sequence_offsets(v), "
-                "token_positions(v) or context_parallel(shard[, v])");
+                "token_positions(v), multimodal_positions(v, section) or context_parallel(shard[, v])");
   static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename Source::memory_space>::accessible,
                 "KokkosRope::rotate: the cos/sin source (Table, OnTheFly, CosSinViews) must live in a memory "
                 "space accessible from the execution space");
@@ -305,6 +330,8 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
     throw_invalid_argument(where, "rotary_dim " + std::to_string(rotary_dim) +
                                       " of the cos/sin source exceeds q head_dim " +
                                       std::to_string(head_dim));
+  if constexpr (positions_kind_v<PositionsArg> == PositionsKind::multimodal)
+    check_mrope_section(where, positions.section, rotary_dim / 2);
   const std::int64_t tokens = num_tokens<Layout>(q_in);
   const int q_heads = access::heads(q_in);
   if (static_cast<std::int64_t>(q_heads) + k_heads > INT_MAX / 2)

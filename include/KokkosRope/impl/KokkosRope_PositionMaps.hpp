@@ -16,7 +16,7 @@
 namespace KokkosRope::Impl {
 
 /// The positions descriptors a rotation accepts.
-enum class PositionsKind { none, implicit, sequence_offsets, token_positions, context_parallel };
+enum class PositionsKind { none, implicit, sequence_offsets, token_positions, multimodal, context_parallel };
 template <class T>
 inline constexpr PositionsKind positions_kind_v = PositionsKind::none;
 template <>
@@ -25,6 +25,8 @@ template <class O>
 inline constexpr PositionsKind positions_kind_v<SequenceOffsets<O>> = PositionsKind::sequence_offsets;
 template <class P>
 inline constexpr PositionsKind positions_kind_v<TokenPositions<P>> = PositionsKind::token_positions;
+template <class P>
+inline constexpr PositionsKind positions_kind_v<MultimodalPositions<P>> = PositionsKind::multimodal;
 template <class O>
 inline constexpr PositionsKind positions_kind_v<ContextParallel<O>> = PositionsKind::context_parallel;
 
@@ -115,6 +117,79 @@ struct TokenPositionMap {
   }
   KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord&) const { return 0; }
 };
+
+// ---- multimodal RoPE ------------------------------------------------------------------------------
+
+/// The stream each pair reads, from an MropeSection (a copy the kernels hold).
+struct PairStreams {
+  int m_first_height = 0;  // sectioned: pairs [m_first_height, m_first_width) read height
+  int m_first_width = 0;   // sectioned: pairs [m_first_width, ..) read width
+  int m_height_end = 0;    // interleaved: i % 3 == 1 && i < m_height_end reads height
+  int m_width_end = 0;     // interleaved: i % 3 == 2 && i < m_width_end reads width
+  bool m_interleaved = false;
+  static PairStreams of(const MropeSection& section) {
+    PairStreams p;
+    p.m_first_height = section.temporal;
+    p.m_first_width = section.temporal + section.height;
+    p.m_height_end = 3 * section.height;
+    p.m_width_end = 3 * section.width;
+    p.m_interleaved = section.layout == MropeLayout::interleaved;
+    return p;
+  }
+  KOKKOS_INLINE_FUNCTION int operator()(int pair) const {
+    if (m_interleaved) {
+      const int r = pair % 3;
+      return (r == 1 && pair < m_height_end) ? 1 : (r == 2 && pair < m_width_end) ? 2 : 0;
+    }
+    return pair < m_first_height ? 0 : pair < m_first_width ? 1 : 2;
+  }
+};
+
+/// A token's three positions (temporal, height, width) and the stream of each pair.
+struct StreamPositions {
+  std::int64_t m_stream[3];
+  PairStreams m_streams;
+  KOKKOS_INLINE_FUNCTION std::int64_t of_pair(int pair) const { return m_stream[m_streams(pair)]; }
+};
+
+/// [3][batch][seq] (grid layouts) or [3][tokens] (packed) positions.
+template <class PositionView>
+struct MultimodalPositionMap {
+  PositionView m_positions;
+  PairStreams m_streams;
+  KOKKOS_INLINE_FUNCTION StreamPositions operator()(const TokenCoord& c) const {
+    StreamPositions p{{0, 0, 0}, m_streams};
+    for (int r = 0; r < 3; ++r) {
+      if constexpr (PositionView::rank() == 3)
+        p.m_stream[r] = static_cast<std::int64_t>(m_positions(r, c.b, c.s));
+      else
+        p.m_stream[r] = static_cast<std::int64_t>(m_positions(r, c.t));
+    }
+    return p;
+  }
+  KOKKOS_INLINE_FUNCTION unsigned check(const TokenCoord&) const { return 0; }
+};
+
+// What the kernels and checks need of a token's position, one position or three.
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t position_of_pair(std::int64_t p, int) { return p; }
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t position_of_pair(const StreamPositions& p, int pair) {
+  return p.of_pair(pair);
+}
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t lowest_position(std::int64_t p) { return p; }
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t lowest_position(const StreamPositions& p) {
+  const std::int64_t a = p.m_stream[0] < p.m_stream[1] ? p.m_stream[0] : p.m_stream[1];
+  return a < p.m_stream[2] ? a : p.m_stream[2];
+}
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t highest_position(std::int64_t p) { return p; }
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t highest_position(const StreamPositions& p) {
+  const std::int64_t a = p.m_stream[0] > p.m_stream[1] ? p.m_stream[0] : p.m_stream[1];
+  return a > p.m_stream[2] ? a : p.m_stream[2];
+}
+/// The one position every pair reads, or -1 when pairs read different positions.
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t common_position(std::int64_t p) { return p; }
+KOKKOS_FORCEINLINE_FUNCTION std::int64_t common_position(const StreamPositions& p) {
+  return p.m_stream[0] == p.m_stream[1] && p.m_stream[0] == p.m_stream[2] ? p.m_stream[0] : -1;
+}
 
 // ---- context parallelism -----------------------------------------------------------------------
 

@@ -10,7 +10,9 @@
 //    bf16 of the first half with the matching 8 of the second half), tokens grouped per team so
 //    that a team has work for a few warps even where a token has few heads.
 // Every path validates each token in the kernel (positions, cu_seqlens, dual-chunk lengths) when
-// asked to, and skips a token that fails.
+// asked to, and skips a token that fails. A token has one position, or three (multimodal RoPE),
+// each pair then reading its stream's: host_rows gathers the pairs' cos/sin, the team paths stage
+// them per pair as before.
 #ifndef KOKKOSROPE_IMPL_ROTATEKERNEL_HPP
 #define KOKKOSROPE_IMPL_ROTATEKERNEL_HPP
 
@@ -23,6 +25,7 @@
 
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace KokkosRope::Impl {
 
@@ -66,8 +69,11 @@ struct RotateKernel {
   using acc_scratch = Kokkos::View<Acc*, scratch_space, Kokkos::MemoryUnmanaged>;
   using index_scratch = Kokkos::View<std::int64_t*, scratch_space, Kokkos::MemoryUnmanaged>;
   using access = Access<Layout>;
-  static constexpr int chunk_pairs = 64;  // host_rows: pairs per local cos/sin buffer
-  static constexpr int coord_fields = 4;  // b, s, t, position (-1: token skipped)
+  /// std::int64_t, or StreamPositions for multimodal RoPE.
+  using Position = decltype(std::declval<const Positions&>()(TokenCoord{}));
+  static constexpr int position_fields = std::is_same_v<Position, StreamPositions> ? 3 : 1;
+  static constexpr int chunk_pairs = 64;                   // host_rows: pairs per local cos/sin buffer
+  static constexpr int coord_fields = 3 + position_fields;  // b, s, t, positions (first -1: skipped)
 
   QIn m_q_in;
   QOut m_q_out;
@@ -89,12 +95,13 @@ struct RotateKernel {
   // ---- validation ------------------------------------------------------------------------------
 
   /// True when the token may be rotated; otherwise it is flagged (or the kernel aborts).
-  KOKKOS_INLINE_FUNCTION bool accept(const TokenCoord& c, std::int64_t pos) const {
+  KOKKOS_INLINE_FUNCTION bool accept(const TokenCoord& c, const Position& pos) const {
+    const std::int64_t lo = lowest_position(pos), hi = highest_position(pos);
     unsigned why = m_tokens.check(c) | m_positions.check(c);
-    if (pos < 0) why |= reason_position_negative;
-    if (m_cfg.position_limit >= 0 && pos >= m_cfg.position_limit) why |= reason_position_past_source;
+    if (lo < 0) why |= reason_position_negative;
+    if (m_cfg.position_limit >= 0 && hi >= m_cfg.position_limit) why |= reason_position_past_source;
     if (why == 0) return true;
-    m_flagger.flag(c.t, pos, why);
+    m_flagger.flag(c.t, lo < 0 ? lo : hi, why);
     return false;
   }
 
@@ -135,12 +142,13 @@ struct RotateKernel {
 
   KOKKOS_INLINE_FUNCTION void host_rows(const std::int64_t g) const {
     const TokenCoord c = m_tokens(g);
-    const std::int64_t pos = m_positions(c);
+    const Position pos = m_positions(c);
     if (!accept(c, pos)) return;
     if constexpr (has_rows_of_v<Eval, Acc>) {
-      if (!m_cfg.backward) {  // the table's rows, read in place
-        const Acc* cs = m_eval.cos_row(pos);
-        const Acc* sn = m_eval.sin_row(pos);
+      const std::int64_t row = common_position(pos);
+      if (!m_cfg.backward && row >= 0) {  // the table's rows, read in place
+        const Acc* cs = m_eval.cos_row(row);
+        const Acc* sn = m_eval.sin_row(row);
         rotate_rows(m_q_in, m_q_out, m_cfg.q_heads, m_cfg.copy_tail_q, c, cs, sn, 0, m_cfg.half);
         rotate_rows(m_k_in, m_k_out, m_cfg.k_heads, m_cfg.copy_tail_k, c, cs, sn, 0, m_cfg.half);
         return;
@@ -150,7 +158,7 @@ struct RotateKernel {
     for (int first = 0; first < m_cfg.half; first += chunk_pairs) {
       const int count = m_cfg.half - first < chunk_pairs ? m_cfg.half - first : chunk_pairs;
       for (int i = 0; i < count; ++i) {
-        m_eval(pos, first + i, cos_buffer[i], sin_buffer[i]);
+        m_eval(position_of_pair(pos, first + i), first + i, cos_buffer[i], sin_buffer[i]);
         if (m_cfg.backward) sin_buffer[i] = -sin_buffer[i];
       }
       rotate_rows(m_q_in, m_q_out, m_cfg.q_heads, m_cfg.copy_tail_q, c, cos_buffer, sin_buffer, first, count);
@@ -161,13 +169,13 @@ struct RotateKernel {
   // ---- team paths ----------------------------------------------------------------------------------
 
   /// cos/sin of pair i of token j of the team: from scratch, or evaluated here.
-  KOKKOS_FORCEINLINE_FUNCTION void cos_sin(const acc_scratch& cs, int j, std::int64_t pos, int i, Acc& c,
+  KOKKOS_FORCEINLINE_FUNCTION void cos_sin(const acc_scratch& cs, int j, const Position& pos, int i, Acc& c,
                                            Acc& s) const {
     if (m_cfg.use_scratch) {
       c = cs(2 * m_cfg.half * j + i);
       s = cs(2 * m_cfg.half * j + m_cfg.half + i);
     } else {
-      m_eval(pos, i, c, s);
+      m_eval(position_of_pair(pos, i), i, c, s);
       if (m_cfg.backward) s = -s;
     }
   }
@@ -176,7 +184,7 @@ struct RotateKernel {
   template <class In, class Out>
   KOKKOS_INLINE_FUNCTION void lanes_row(const member_type& member, const In& in, const Out& out,
                                         bool copy_tail, const TokenCoord& c, int h, const acc_scratch& cs,
-                                        int j, std::int64_t pos) const {
+                                        int j, const Position& pos) const {
     const int half = m_cfg.half;
     const bool interleaved = m_cfg.interleaved;
     Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, half), [&](const int i) {
@@ -207,7 +215,7 @@ struct RotateKernel {
   /// rest copy the unrotated tail.
   template <class In, class Out>
   KOKKOS_INLINE_FUNCTION void vector_unit(const In& in, const Out& out, const TokenCoord& c, int h, int u,
-                                          const acc_scratch& cs, int j, std::int64_t pos) const {
+                                          const acc_scratch& cs, int j, const Position& pos) const {
     using T = typename Out::non_const_value_type;
     constexpr int P = pack_width_v<T>;
     const int half = m_cfg.half;
@@ -265,24 +273,35 @@ struct RotateKernel {
     // Each token once (TeamVectorRange: a flag is counted once, not once per lane).
     Kokkos::parallel_for(Kokkos::TeamVectorRange(member, tokens), [&](const int j) {
       const TokenCoord c = m_tokens(first + j);
-      const std::int64_t pos = m_positions(c);
+      const Position pos = m_positions(c);
       coords(coord_fields * j + 0) = c.b;
       coords(coord_fields * j + 1) = c.s;
       coords(coord_fields * j + 2) = c.t;
-      coords(coord_fields * j + 3) = accept(c, pos) ? pos : -1;
+      if constexpr (position_fields == 1)
+        coords(coord_fields * j + 3) = pos;
+      else
+        for (int r = 0; r < 3; ++r) coords(coord_fields * j + 3 + r) = pos.m_stream[r];
+      if (!accept(c, pos)) coords(coord_fields * j + 3) = -1;
     });
     member.team_barrier();
     const auto coord = [&](int j) {
       return TokenCoord{coords(coord_fields * j), coords(coord_fields * j + 1), coords(coord_fields * j + 2)};
     };
+    const auto skipped = [&](int j) { return coords(coord_fields * j + 3) < 0; };
+    const auto position = [&](int j) -> Position {
+      if constexpr (position_fields == 1)
+        return coords(coord_fields * j + 3);
+      else
+        return Position{{coords(coord_fields * j + 3), coords(coord_fields * j + 4), coords(coord_fields * j + 5)},
+                        m_positions.m_streams};
+    };
     const int half = m_cfg.half;
     if (m_cfg.use_scratch) {
       Kokkos::parallel_for(Kokkos::TeamVectorRange(member, tokens * half), [&](const int idx) {
         const int j = idx / half, i = idx - j * half;
-        const std::int64_t pos = coords(coord_fields * j + 3);
-        if (pos < 0) return;
+        if (skipped(j)) return;
         Acc cv, sv;
-        m_eval(pos, i, cv, sv);
+        m_eval(position_of_pair(position(j), i), i, cv, sv);
         cs(2 * half * j + i) = cv;
         cs(2 * half * j + half + i) = m_cfg.backward ? -sv : sv;
       });
@@ -295,8 +314,8 @@ struct RotateKernel {
       const int per_token = q_heads * q_units + m_cfg.k_heads * k_units;
       Kokkos::parallel_for(Kokkos::TeamVectorRange(member, tokens * per_token), [&](const int idx) {
         const int j = idx / per_token, r = idx - j * per_token;
-        const std::int64_t pos = coords(coord_fields * j + 3);
-        if (pos < 0) return;
+        if (skipped(j)) return;
+        const Position pos = position(j);
         if (r < q_heads * q_units)
           vector_unit(m_q_in, m_q_out, coord(j), r / q_units, r % q_units, cs, j, pos);
         else
@@ -306,8 +325,8 @@ struct RotateKernel {
     } else {
       Kokkos::parallel_for(Kokkos::TeamThreadRange(member, tokens * heads), [&](const int idx) {
         const int j = idx / heads, h = idx - j * heads;
-        const std::int64_t pos = coords(coord_fields * j + 3);
-        if (pos < 0) return;
+        if (skipped(j)) return;
+        const Position pos = position(j);
         if (h < q_heads)
           lanes_row(member, m_q_in, m_q_out, m_cfg.copy_tail_q, coord(j), h, cs, j, pos);
         else
