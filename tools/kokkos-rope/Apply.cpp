@@ -54,7 +54,6 @@ int run_apply(const ParamOptions& param_options, const ApplyOptions& o) {
   job.seq_len = param_options.seq_len;
   job.layout = layout;
   job.backward = o.backward;
-  job.mrope = model.mrope;
   if (o.out_q.empty()) throw Error("--out-q: an output path is required");
   if (!o.k.empty() && o.out_k.empty()) throw Error("--out-k: an output path is required with --k");
   if (o.k.empty() && !o.out_k.empty()) throw Error("--out-k given without --k");
@@ -117,6 +116,7 @@ int run_apply(const ParamOptions& param_options, const ApplyOptions& o) {
       if (!model.mrope)
         throw Error("--positions: '" + o.positions + "' has three streams " + p.shape_string() +
                     " (multimodal RoPE), but no mrope_section is known: give a config with one, or --mrope-section");
+      job.mrope = model.mrope;
     } else if (p.shape != want) {
       HostArray w, w3;
       w.shape = want;
@@ -124,14 +124,11 @@ int run_apply(const ParamOptions& param_options, const ApplyOptions& o) {
       throw Error("shape mismatch: --positions '" + o.positions + "' has shape " + p.shape_string() + ", expected " +
                   w.shape_string() + (layout == Layout::thd ? " [tokens]" : " [batch, seq]") + " or, multimodal, " +
                   w3.shape_string());
-    } else {
-      job.mrope.reset();  // one position per token: the one-stream rotation
     }
     for (auto v : p.ints)
       if (v < 0) throw Error("--positions: '" + o.positions + "' holds a negative position (" + std::to_string(v) + ")");
     job.positions = p.ints;
   } else {
-    job.mrope.reset();
     const std::int64_t offset = o.offset.value_or(0);
     job.positions.resize(static_cast<std::size_t>(tokens));
     if (layout == Layout::thd) {

@@ -98,6 +98,13 @@ void run_in_space(const Space& space, const RotationJob& job, const std::vector<
   options.direction = job.backward ? Direction::backward : Direction::forward;
   OnTheFly<Mem> source(space, job.params, job.precision, job.seq_len);
   auto ext = [](const std::vector<std::int64_t>& s, std::size_t i) { return static_cast<std::size_t>(s[i]); };
+  // The positions in the job's order (one block, or three for multimodal RoPE), alive until the
+  // fence after the rotation; each call views them with the rank it needs.
+  Kokkos::View<std::int64_t*, Mem> positions(
+      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), job.positions.size());
+  Kokkos::deep_copy(space, positions,
+                    Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.positions.data(), job.positions.size()));
+  using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
 
   if (job.layout == Layout::thd) {
     using V = Kokkos::View<T***, Kokkos::LayoutRight, Mem>;
@@ -107,26 +114,19 @@ void run_in_space(const Space& space, const RotationJob& job, const std::vector<
     V kv(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::k"), ext(ks, 0), ext(ks, 1), ext(ks, 2));
     V qo(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::q_out"), ext(qs, 0), ext(qs, 1), ext(qs, 2));
     V ko(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::k_out"), ext(ks, 0), ext(ks, 1), ext(ks, 2));
-    Kokkos::View<std::int64_t*, Mem> pos(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"),
-                                         job.mrope ? 0 : job.positions.size());
     Kokkos::View<std::int64_t*, Mem> cu(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::cu_seqlens"),
                                         job.cu_seqlens.size());
     upload_values<T>(space, qv, q);
     if (has_k) upload_values<T>(space, kv, k);
-    if (!job.mrope)
-      Kokkos::deep_copy(space, pos, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.positions.data(), job.positions.size()));
     Kokkos::deep_copy(space, cu, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.cu_seqlens.data(), job.cu_seqlens.size()));
-    if (job.mrope) {
-      const auto tokens = static_cast<std::size_t>(job.positions.size() / 3);
-      Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> streams(
-          Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), 3, tokens);
-      Kokkos::deep_copy(space, streams,
-                        Kokkos::View<const std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace>(
-                            job.positions.data(), 3, tokens));
-      rotate_copy(space, packed(cu), qv, kv, qo, ko, source, multimodal_positions(streams, *job.mrope), options);
-    } else {
-      rotate_copy(space, packed(cu), qv, kv, qo, ko, source, token_positions(pos), options);
-    }
+    if (job.mrope)
+      rotate_copy(space, packed(cu), qv, kv, qo, ko, source,
+                  multimodal_positions(Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem, Unmanaged>(
+                                           positions.data(), 3, positions.size() / 3),
+                                       *job.mrope),
+                  options);
+    else
+      rotate_copy(space, packed(cu), qv, kv, qo, ko, source, token_positions(positions), options);
     space.fence("kokkos-rope: rotate_copy");
     download_values<T>(space, qo, q_out);
     if (has_k) download_values<T>(space, ko, k_out);
@@ -151,19 +151,13 @@ void run_in_space(const Space& space, const RotationJob& job, const std::vector<
     else
       rotate_copy(space, bhsd, qv, kv, qo, ko, source, positions, options);
   };
-  if (job.mrope) {
-    Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem> streams(
-        Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), 3, batch, seq);
-    Kokkos::deep_copy(space, streams, Kokkos::View<const std::int64_t***, Kokkos::LayoutRight, Kokkos::HostSpace>(
-                                          job.positions.data(), 3, batch, seq));
-    rotate_grid(multimodal_positions(streams, *job.mrope));
-  } else {
-    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> pos(
-        Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), batch, seq);
-    Kokkos::deep_copy(space, pos, Kokkos::View<const std::int64_t**, Kokkos::LayoutRight, Kokkos::HostSpace>(
-                                      job.positions.data(), batch, seq));
-    rotate_grid(token_positions(pos));
-  }
+  if (job.mrope)
+    rotate_grid(multimodal_positions(
+        Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem, Unmanaged>(positions.data(), 3, batch, seq),
+        *job.mrope));
+  else
+    rotate_grid(token_positions(
+        Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem, Unmanaged>(positions.data(), batch, seq)));
   space.fence("kokkos-rope: rotate_copy");
   download_values<T>(space, qo, q_out);
   if (has_k) download_values<T>(space, ko, k_out);
