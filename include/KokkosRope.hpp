@@ -23,6 +23,8 @@
 #include <KokkosRope/Status.hpp>
 #include <KokkosRope/Blocks.hpp>
 #include <KokkosRope/Rotate.hpp>
+#include <KokkosRope/KvCache.hpp>
+#include <KokkosRope/RotateAndCache.hpp>
 #include <KokkosRope/ContextParallel.hpp>
 
 #endif

@@ -15,6 +15,7 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -119,6 +120,29 @@ inline double median(std::vector<double> v) {
   return v.size() % 2 ? v[m] : 0.5 * (v[m - 1] + v[m]);
 }
 
+/// The timed loop of every benchmark: one warm-up run (first touch, kernel and thread start-up),
+/// then per iteration one run of `roofline` (when `with_roofline`; its own tensors, timed into
+/// roof_times) and one of `run` (its launches and the fence of its instance), each on the host's
+/// steady clock; the variant's time is the iteration's manual time.
+template <class Run, class Roofline>
+void time_iterations(benchmark::State& state, Run&& run, Roofline&& roofline, bool with_roofline,
+                     std::vector<double>& times, std::vector<double>& roof_times) {
+  run();
+  if (with_roofline) roofline();
+  for (auto _ : state) {
+    if (with_roofline) {
+      const auto r0 = std::chrono::steady_clock::now();
+      roofline();
+      roof_times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count());
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    state.SetIterationTime(dt);
+    times.push_back(dt);
+  }
+}
+
 // ---- the variants -----------------------------------------------------------------------------
 
 /// A variant's q and k (and q_out, k_out when it writes out of place), token-major rows of the
@@ -166,6 +190,10 @@ bool verify_once(const Case& c, std::string& message);
 
 /// Registers the benchmarks of a mode (full, quick, smoke) with Google Benchmark (KokkosRopeBench_Suite.cpp).
 void register_suite(const std::string& mode, bool min_time_given);
+
+/// Registers the serving-step benchmarks (rotate_and_cache against rotate + copy) of a mode
+/// (KokkosRopeBench_Serving.cpp).
+void register_serving(const std::string& mode, bool min_time_given);
 
 }  // namespace KokkosRopeBench
 

@@ -106,6 +106,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   register_suite(settings.mode, min_time_given);
+  register_serving(settings.mode, min_time_given);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   if (ggml_peer()) ggml_peer()->shutdown();

@@ -103,21 +103,9 @@ void run_case(benchmark::State& state, const Case& c) {
     std::unique_ptr<PatternInstance> roof;
     if (lends) roof = std::make_unique<PatternInstance>(c, inst->buffers());
 
-    inst->run();  // warm-up: first touch, kernel and thread start-up
-    if (roof) roof->run();
     std::vector<double> times, roof_times;
-    for (auto _ : state) {
-      if (roof) {
-        const auto r0 = std::chrono::steady_clock::now();
-        roof->run();
-        roof_times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - r0).count());
-      }
-      const auto t0 = std::chrono::steady_clock::now();
-      inst->run();  // launch(es) + fence of the instance
-      const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      state.SetIterationTime(dt);
-      times.push_back(dt);
-    }
+    time_iterations(
+        state, [&] { inst->run(); }, [&] { roof->run(); }, roof != nullptr, times, roof_times);
     if (roof && !roof->check())
       throw std::runtime_error("the " + std::string(name(roof->pattern)) + " roofline kernel changed the data of " +
                                c.name());

@@ -111,6 +111,17 @@ int run_rows(const std::string& prefix, const std::vector<Row>& rows) {
   return static_cast<int>(rows.size());
 }
 
+// Runs every row as run_rows does (without the documentation check) and asserts after each that
+// `unchanged()` still holds: nothing was written. Returns how many were tried.
+int run_rows_writing_nothing(const std::vector<Row>& rows, const std::function<bool()>& unchanged) {
+  for (const auto& row : rows) {
+    SCOPED_TRACE(row.id);
+    KOKKOSROPE_EXPECT_INVALID(row.call(), row.message);
+    EXPECT_TRUE(unchanged()) << row.id << " wrote to an output";
+  }
+  return static_cast<int>(rows.size());
+}
+
 Params base() {
   Params p;
   p.head_dim = p.rotary_dim = 64;
@@ -525,12 +536,145 @@ TYPED_TEST(ErrorsKokkos, RotationsWriteNothing) {
        "KokkosRope::RotateStatus: 1 token(s) skipped (position past the cos/sin source); first token 4, positions 17 to 17"},
   };
   expect_documented("R", rows);
-  int tried = 0;
-  for (const auto& row : rows) {
-    SCOPED_TRACE(row.id);
-    KOKKOSROPE_EXPECT_INVALID(row.call(), row.message);
-    EXPECT_TRUE(unchanged()) << row.id << " wrote to an output";
-    ++tried;
+  ::testing::Test::RecordProperty("bad_inputs", run_rows_writing_nothing(rows, unchanged));
+}
+
+// ---- serving kernels: rotate_and_cache (K rows), in every execution space -------------------------
+TYPED_TEST(ErrorsKokkos, CacheWritesWriteNothing) {
+  using Space = TypeParam;
+  using Memory = typename Space::memory_space;
+  using V3 = Kokkos::View<float***, Kokkos::LayoutRight, Memory>;
+  using V4 = Kokkos::View<float****, Kokkos::LayoutRight, Memory>;
+  using E4 = Kokkos::View<float8_e4m3****, Kokkos::LayoutRight, Memory>;
+  const Space space;
+  const Params p = base();  // head_dim = rotary_dim = 64
+  Table<Memory> table(space, p, 16);
+  // 10 packed tokens (2 sequences of 4 and 6), 4 q heads, 2 kv heads; 2 blocks of 8 slots.
+  V3 q("q", 10, 4, 64), k("k", 10, 2, 64), v("v", 10, 2, 64), q_out("qo", 10, 4, 64);
+  V3 k9("k", 9, 2, 64), v9("v", 9, 2, 64), v3h("v", 10, 3, 64), q_out_bad("qo", 10, 4, 63);
+  V4 kc("kc", 2, 8, 2, 64), vc("vc", 2, 8, 2, 64), vc_blocks("vc", 3, 8, 2, 64), kc_heads("kc", 2, 8, 4, 64),
+      kc_dim("kc", 2, 8, 2, 32), vc_dim("vc", 2, 8, 2, 32), kc_empty("kc", 2, 0, 2, 64), vc_empty("vc", 2, 0, 2, 64);
+  E4 kc8("kc", 2, 8, 2, 64), vc8("vc", 2, 8, 2, 64);
+  Kokkos::View<float****, Kokkos::LayoutLeft, Memory> kc_left("kc", 2, 8, 2, 64);
+  for (auto* view : {&q, &k, &v, &q_out}) Kokkos::deep_copy(*view, 0.25f);
+  auto unchanged = [&] {
+    bool ok = true;
+    auto check = [&](const auto& view, float value) {
+      auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace(), view);
+      for (std::size_t i = 0; i < h.span(); ++i) ok = ok && static_cast<float>(h.data()[i]) == value;
+    };
+    check(q, 0.25f), check(q_out, 0.25f), check(kc, 0.0f), check(vc, 0.0f), check(kc8, 0.0f), check(vc8, 0.0f);
+    check(kc_left, 0.0f);
+    return ok;
+  };
+  Kokkos::View<int*, Memory> cu("cu", 3), slots("slots", 10), slots9("slots", 9), slots_far("slots", 10);
+  Kokkos::View<int**, Memory> block_table("bt", 2, 2), block_table1("bt", 1, 2), block_table_short("bt", 2, 1);
+  Kokkos::View<int*, Memory> lengths("len", 2), lengths3("len", 3);
+  Kokkos::View<float*, Memory> w("w", 64), w32("w", 32);
+  {
+    auto cu_h = Kokkos::create_mirror_view(cu);
+    cu_h(0) = 0, cu_h(1) = 4, cu_h(2) = 10;
+    Kokkos::deep_copy(cu, cu_h);
+    auto s_h = Kokkos::create_mirror(slots);
+    for (int t = 0; t < 10; ++t) s_h(t) = t;
+    Kokkos::deep_copy(slots, s_h);
+    s_h(7) = 16;  // 2 blocks of 8: one past the cache
+    Kokkos::deep_copy(slots_far, s_h);
+    auto bt_h = Kokkos::create_mirror_view(block_table_short);
+    bt_h(0, 0) = 0, bt_h(1, 0) = 1;
+    Kokkos::deep_copy(block_table_short, bt_h);
+    Kokkos::deep_copy(Kokkos::subview(lengths, 1), 4);  // sequence 1 reaches position 8: a second block
   }
-  ::testing::Test::RecordProperty("bad_inputs", tried);
+  RotateOptions eager;
+  eager.validation = Validation::before_kernel;
+  const auto forced = [](KernelPath path) {
+    RotateOptions o;
+    o.kernel_path = path;
+    return o;
+  };
+  const auto lay = packed(cu);
+  const auto cache = paged_kv_cache(cache_nhd, kc, vc);
+  const auto map = slot_mapping(slots);
+  Params p516 = p;
+  p516.head_dim = p516.rotary_dim = 516;
+  Table<Memory> table516(space, p516, 16);
+  V3 q516("q", 10, 1, 516), k516("k", 10, 1, 516);
+  V4 kc516("kc", 2, 8, 1, 516), vc516("vc", 2, 8, 1, 516);
+  const std::vector<Row> rows = {
+      {"K1", [&] { rotate_and_cache(space, lay, q, k9, v, cache, map, table); },
+       "KokkosRope::rotate_and_cache: k has 9 tokens, q has 10"},
+      {"K2", [&] { rotate_and_cache(space, lay, q, k, v9, cache, map, table); },
+       "KokkosRope::rotate_and_cache: v has 9 tokens, q has 10"},
+      {"K3", [&] { rotate_and_cache(space, lay, q, k, v3h, cache, map, table); },
+       "KokkosRope::rotate_and_cache: v has 3 heads, k has 2"},
+      {"K4", [&] { rotate_copy_and_cache(space, lay, q, q_out_bad, k, v, cache, map, table); },
+       "KokkosRope::rotate_copy_and_cache: q_out extent(2) = 63 differs from q_in extent(2) = 64"},
+      {"K5", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc, vc_blocks), map, table); },
+       "KokkosRope::rotate_and_cache: cache v extent(0) = 3 differs from cache k's 2 (nhd order)"},
+      {"K6", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc_heads, kc_heads), map, table); },
+       "KokkosRope::rotate_and_cache: cache has 4 kv heads (nhd order), k has 2"},
+      {"K6b", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_hnd, kc, vc), map, table); },
+       "KokkosRope::rotate_and_cache: cache has 8 kv heads (hnd order), k has 2"},
+      {"K7", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc_dim, vc), map, table); },
+       "KokkosRope::rotate_and_cache: cache k head_dim 32 differs from k's 64"},
+      {"K8", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc, vc_dim), map, table); },
+       "KokkosRope::rotate_and_cache: cache v head_dim 32 differs from v's 64"},
+      {"K9", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc_empty, vc_empty), map, table); },
+       "KokkosRope::rotate_and_cache: cache block_size is 0 (nhd order)"},
+      {"K10", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc, vc, 0.5f, 1.0f), map, table); },
+       "KokkosRope::rotate_and_cache: k_scale 0.500000 given for a cache that is not fp8 (scales apply to fp8 caches "
+       "only)"},
+      {"K11", [&] { rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc8, vc8, 1.0f, 0.0f), map, table); },
+       "KokkosRope::rotate_and_cache: v_scale 0.000000 of an fp8 cache must be finite and > 0"},
+      {"K11b",
+       [&] {
+         rotate_and_cache(space, lay, q, k, v,
+                          paged_kv_cache(cache_nhd, kc8, vc8, std::numeric_limits<float>::infinity(), 1.0f), map,
+                          table);
+       },
+       "KokkosRope::rotate_and_cache: k_scale inf of an fp8 cache must be finite and > 0"},
+      {"K12", [&] { rotate_and_cache(space, lay, q, k, v, cache, slot_mapping(slots9), table); },
+       "KokkosRope::rotate_and_cache: slot_mapping has 9 entries, q has 10 tokens"},
+      {"K13", [&] { rotate_and_cache(space, lay, q, k, v, cache, block_table_slots(block_table1, lengths), table); },
+       "KokkosRope::rotate_and_cache: block_table has 1 rows, batch is 2"},
+      {"K14", [&] { rotate_and_cache(space, lay, q, k, v, cache, block_table_slots(block_table, lengths3), table); },
+       "KokkosRope::rotate_and_cache: cache_lengths has 3 entries, batch is 2"},
+      {"K15", [&] { rotate_and_cache(space, lay, qk_norm(w32, w, 1e-6f), q, k, v, cache, map, table); },
+       "KokkosRope::rotate_and_cache: qk_norm q_weight has 32 entries, head_dim is 64"},
+      {"K15b", [&] { rotate_and_cache(space, lay, qk_norm(w, w32, 1e-6f), q, k, v, cache, map, table); },
+       "KokkosRope::rotate_and_cache: qk_norm k_weight has 32 entries, head_dim is 64"},
+      {"K16", [&] { rotate_and_cache(space, lay, qk_norm(w, w, 0.0f), q, k, v, cache, map, table); },
+       "KokkosRope::rotate_and_cache: qk_norm epsilon 0.000000 must be finite and > 0"},
+      {"K17", [&] { rotate_and_cache(space, lay, q, k, v, cache, slot_mapping(slots_far), table, ImplicitPositions{}, eager); },
+       "KokkosRope::rotate_and_cache: slot_mapping: token 7 has slot 16, past the cache's 16 slots (2 blocks of 8)"},
+      {"K18",
+       [&] {
+         rotate_and_cache(space, lay, q, k, v, cache, block_table_slots(block_table_short, lengths), table,
+                          ImplicitPositions{}, eager);
+       },
+       "KokkosRope::rotate_and_cache: block_table_slots: token 8 has no block (its cache position cache_lengths(b) + s "
+       "is negative or past the block table's 1 blocks per sequence, or its entry is < 0 or >= the cache's 2 blocks)"},
+      {"K19", [&] { rotate_and_cache(space, lay, q, k, v, cache, map, table, ImplicitPositions{}, forced(KernelPath::vector)); },
+       "KokkosRope::rotate_and_cache: kernel_path vector is not available for rotate_and_cache (lanes is its team "
+       "path)"},
+  };
+  std::vector<Row> all = rows;
+  if constexpr (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible) {
+    all.push_back({"K20",
+                   [&] {
+                     rotate_and_cache(space, lay, q, k, v, paged_kv_cache(cache_nhd, kc_left, vc), map, table,
+                                      ImplicitPositions{}, forced(KernelPath::host_rows));
+                   },
+                   "KokkosRope::rotate_and_cache: kernel_path host_rows needs unit-stride head rows in q, k, v and the "
+                   "cache"});
+    all.push_back({"K21",
+                   [&] {
+                     rotate_and_cache(space, lay, q516, k516, k516, paged_kv_cache(cache_nhd, kc516, vc516), map,
+                                      table516, ImplicitPositions{}, forced(KernelPath::host_rows));
+                   },
+                   "KokkosRope::rotate_and_cache: kernel_path host_rows takes rotary_dim <= 512 and head_dim <= 1024, the source has rotary_dim 516, q head_dim 516"});
+    // The documentation check once per build, where every row is reachable.
+    expect_documented("K", all);
+  }
+  ::testing::Test::RecordProperty("bad_inputs", run_rows_writing_nothing(all, unchanged));
 }

@@ -153,6 +153,14 @@ using float8_e4m3 = basic_float8<3, 7, 0x7e, false>;
 /// smallest normal 2^-14, smallest subnormal 2^-16.
 using float8_e5m2 = basic_float8<2, 15, 0x7b, true>;
 
+namespace Impl {
+/// Whether T is one of the FP8 storage types (a cache of them takes a scale).
+template <class T>
+inline constexpr bool is_float8_v = false;
+template <int M, int B, std::uint8_t C, bool I>
+inline constexpr bool is_float8_v<basic_float8<M, B, C, I>> = true;
+}  // namespace Impl
+
 static_assert(sizeof(float8_e4m3) == 1 && sizeof(float8_e5m2) == 1, "KokkosRope's fp8 types must be 1 byte");
 
 }  // namespace KokkosRope

@@ -21,7 +21,8 @@ enum StatusReason : unsigned {
   position_negative = 1u,     ///< its position is < 0
   position_past_source = 2u,  ///< its position is >= the cos/sin source's number of positions
   malformed_cu_seqlens = 4u,  ///< cu_seqlens does not start at 0, decreases or ends elsewhere
-  odd_dual_chunk = 8u         ///< its sequence's local length is odd under a dual_chunk shard
+  odd_dual_chunk = 8u,        ///< its sequence's local length is odd under a dual_chunk shard
+  slot_past_cache = 16u       ///< rotate_and_cache: its slot is past the cache, or its block table has no block for it
 };
 
 /// What a RotateStatus has recorded since its last reset, on the host.
@@ -46,6 +47,7 @@ struct RotateReport {
     add(position_past_source, "position past the cos/sin source");
     add(malformed_cu_seqlens, "cu_seqlens must start at 0, never decrease and end at the token count");
     add(odd_dual_chunk, "dual_chunk needs an even local length for every sequence");
+    add(slot_past_cache, "cache slot past the cache or missing from the block table");
     return std::to_string(flagged_tokens) + " token(s) skipped (" + why + "); first token " +
            std::to_string(first_token) + ", positions " + std::to_string(min_position) + " to " +
            std::to_string(max_position);

@@ -7,12 +7,19 @@
 //                                  positions, sequence_offsets, packed(cu_seqlens),
 //                                  multimodal_positions with the M-RoPE config's section, ...) and
 //                                  require the CLI's outputs to be bitwise identical
+//   cli_fixture verify-cache DIR CONFIG
+//                                  the paged caches of tests/cli/cache_flow.cmake (`apply
+//                                  --k-cache-out/--v-cache-out`, KokkosRope::rotate_and_cache)
+//                                  recomputed independently: rotate_copy of k, then a host scatter
+//                                  of k and v into zeroed blocks by slot (fp8: the stored value is
+//                                  value / scale); the files must be byte-identical
 //   cli_fixture close A B ATOL     max |A - B| <= ATOL * max |B| (round trips)
 //   cli_fixture table FILE CONFIG START STOP float32|float64 accurate|hf_compatible [LAYER_TYPE]
 //                                  the `table` output equals KokkosRope::Table at those positions
 //                                  (of that layer type's parameters)
 #include "Common.hpp"
 
+#include <KokkosRope/Fp8.hpp>
 #include <KokkosRope/HfConfig.hpp>
 #include <KokkosRope/ModelRope.hpp>
 #include <KokkosRope/Rotate.hpp>
@@ -116,6 +123,23 @@ int gen(const std::string& dir) {
     std::ofstream f(p("broken.json"));
     f << "{\"rope_theta\": 10000,";
   }
+  // Paged-cache inputs (cache_flow.cmake): v tensors (one with a head_dim of its own) and slots
+  // (a padding token each; 24 slots = 6 blocks of 4 for slots_bs).
+  save(p("v_bshd_f32.npy"), DType::f32, {2, 5, 2, 64});
+  save(p("v_thd_f16.npy"), DType::f16, {10, 2, 128});
+  save(p("v_bshd_bf16.npy"), DType::bf16, {2, 5, 1, 128});
+  save_ints(p("slots_bs.npy"), {10}, {5, 0, 9, -1, 2, 17, 3, 8, 22, 1});
+  {
+    HostArray a;
+    a.dtype = DType::i32;
+    a.shape = {10};
+    a.ints = {0, 1, 2, 3, 4, 5, 6, 12, 13, -1};
+    PendingFile f(p("slots_t_i32.npy"));
+    write_npy(f, a);
+    f.commit();
+  }
+  save_ints(p("slots_grid.npy"), {2, 5}, {3, 2, 1, 0, -1, 7, 6, 5, 4, 11});
+  save_ints(p("slots_dup.npy"), {10}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 0});
   std::cout << "wrote the CLI test inputs to " << dir << "\n";
   return 0;
 }
@@ -275,6 +299,166 @@ int verify(const std::string& dir, const std::string& config, const std::string&
   return failures ? 1 : 0;
 }
 
+// --- verify-cache ---------------------------------------------------------------------------
+
+std::string file_bytes(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw std::runtime_error("cannot read '" + path + "'");
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+/// The expected file `expected` and the CLI's `cli` must be byte for byte the same.
+void expect_same_file(const std::string& what, const std::string& expected, const std::string& cli) {
+  const std::string a = file_bytes(expected), b = file_bytes(cli);
+  std::size_t first = 0;
+  while (first < a.size() && first < b.size() && a[first] == b[first]) ++first;
+  if (a.size() == b.size() && first == a.size()) {
+    std::printf("%-40s identical (%zu bytes)\n", what.c_str(), a.size());
+    return;
+  }
+  std::printf("%-40s DIFFERS: %zu vs %zu bytes, first difference at byte %zu\n", what.c_str(), a.size(), b.size(),
+              first);
+  ++failures;
+}
+
+enum class Fp8 { none, e4m3, e5m2 };
+
+/// One cache case: the rotated k (host, token-major [tokens][heads][dim] after `order_kv`), v
+/// likewise, scattered by slot into zeroed [num_blocks, block_size, heads, dim] (NHD) or
+/// [num_blocks, heads, block_size, dim] (HND) blocks, written as the CLI writes them.
+struct CacheCase {
+  std::string name;
+  DType dtype;
+  bool hnd;
+  std::int64_t num_blocks, block_size;
+  Fp8 fp8 = Fp8::none;
+  float k_scale = 1, v_scale = 1;
+};
+
+/// A [tokens, heads, dim] copy of a bshd / bhsd / thd tensor's values (token = b * seq + s).
+std::vector<double> token_major(const std::vector<double>& x, const std::vector<std::int64_t>& shape, bool bhsd) {
+  if (!bhsd) return x;
+  const std::int64_t B = shape[0], H = shape[1], S = shape[2], D = shape[3];
+  std::vector<double> out(x.size());
+  for (std::int64_t b = 0; b < B; ++b)
+    for (std::int64_t h = 0; h < H; ++h)
+      for (std::int64_t s = 0; s < S; ++s)
+        for (std::int64_t d = 0; d < D; ++d) out[((b * S + s) * H + h) * D + d] = x[((b * H + h) * S + s) * D + d];
+  return out;
+}
+
+void scatter_and_compare(const CacheCase& c, const std::string& which, const std::vector<double>& x, std::int64_t heads,
+                         std::int64_t dim, const std::vector<std::int64_t>& slots, float scale, const std::string& expected,
+                         const std::string& cli) {
+  const std::vector<std::int64_t> shape = c.hnd ? std::vector<std::int64_t>{c.num_blocks, heads, c.block_size, dim}
+                                                : std::vector<std::int64_t>{c.num_blocks, c.block_size, heads, dim};
+  const std::int64_t n = c.num_blocks * c.block_size * heads * dim;
+  std::vector<double> values(static_cast<std::size_t>(n), 0.0);
+  std::vector<std::uint8_t> bits(static_cast<std::size_t>(n), 0);
+  for (std::size_t t = 0; t < slots.size(); ++t) {
+    if (slots[t] < 0) continue;
+    const std::int64_t block = slots[t] / c.block_size, off = slots[t] % c.block_size;
+    for (std::int64_t h = 0; h < heads; ++h)
+      for (std::int64_t d = 0; d < dim; ++d) {
+        const std::int64_t at = c.hnd ? ((block * heads + h) * c.block_size + off) * dim + d
+                                      : ((block * c.block_size + off) * heads + h) * dim + d;
+        const double value = x[(static_cast<std::int64_t>(t) * heads + h) * dim + d];
+        values[at] = value;
+        const float stored = static_cast<float>(value) / scale;
+        if (c.fp8 == Fp8::e4m3) bits[at] = float8_e4m3(stored).bits;
+        if (c.fp8 == Fp8::e5m2) bits[at] = float8_e5m2(stored).bits;
+      }
+  }
+  PendingFile f(expected);
+  if (c.fp8 == Fp8::none) {
+    HostArray a;
+    a.dtype = c.dtype;
+    a.shape = shape;
+    a.values = std::move(values);
+    write_npy(f, a);
+  } else {
+    write_npy_u8(f, shape, bits);
+  }
+  f.commit();
+  expect_same_file(c.name + " " + which + " cache", expected, cli);
+}
+
+int verify_cache(const std::string& dir, const std::string& config) {
+  auto in = [&](const std::string& n) { return (fs::path(dir) / n).string(); };
+  auto out = [&](const std::string& n) { return (fs::path(dir) / "out_cache" / n).string(); };
+  const Params params = load_hf_config(config).params;
+  Space space;
+  // The rotated k through rotate_copy (q too: the CLI's q must match), then the host scatter.
+  auto check = [&](const CacheCase& c, const HostArray& kin, const HostArray& vin, const std::vector<double>& qo,
+                   const std::vector<double>& ko, bool bhsd, bool bf16, const std::string& slots_file) {
+    expect_equal(c.name + " q", qo, out(c.name + ".q.npy"), bf16);
+    const std::int64_t kh = bhsd ? kin.shape[1] : kin.shape[kin.shape.size() - 2];
+    const std::vector<std::int64_t> slots = read_npy(in(slots_file), "slots").ints;
+    scatter_and_compare(c, "k", token_major(ko, kin.shape, bhsd), kh, kin.shape.back(), slots, c.k_scale,
+                        out(c.name + ".expected_k.npy"), out(c.name + ".k_cache.npy"));
+    scatter_and_compare(c, "v", token_major(vin.values, vin.shape, bhsd), kh, vin.shape.back(), slots, c.v_scale,
+                        out(c.name + ".expected_v.npy"), out(c.name + ".v_cache.npy"));
+  };
+  {  // C1: bshd float32, implicit positions, NHD float32 cache of 6 blocks of 4, v head_dim 64
+    const HostArray qa = read_npy(in("q_bshd_f32.npy"), "q"), ka = read_npy(in("k_bshd_f32.npy"), "k");
+    auto q = make<float, V4<float>>(qa, "q");
+    auto k = make<float, V4<float>>(ka, "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, params));
+    check({"c1", DType::f32, false, 6, 4}, ka, read_npy(in("v_bshd_f32.npy"), "v"), download<float>(qo, DType::f32),
+          download<float>(ko, DType::f32), false, false, "slots_bs.npy");
+  }
+  {  // C2: thd float16 with cu_seqlens, HND float16 cache, int32 slots, 4 blocks of 4 (the default count)
+    const HostArray qa = read_npy(in("q_thd_f16.npy"), "q"), ka = read_npy(in("k_thd_f16.npy"), "k");
+    auto q = make<half, V3<half>>(qa, "q");
+    auto k = make<half, V3<half>>(ka, "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    rotate_copy(space, packed(ints1({0, 3, 10})), q, k, qo, ko, OnTheFly<Mem>(space, params));
+    check({"c2", DType::f16, true, 4, 4}, ka, read_npy(in("v_thd_f16.npy"), "v"), download<half>(qo, DType::f16),
+          download<half>(ko, DType::f16), false, false, "slots_t_i32.npy");
+  }
+  {  // C3: bshd float32, explicit positions, HND float8_e4m3 cache, k_scale 0.5, v_scale 2
+    const HostArray qa = read_npy(in("q_bshd_f32.npy"), "q"), ka = read_npy(in("k_bshd_f32.npy"), "k");
+    auto q = make<float, V4<float>>(qa, "q");
+    auto k = make<float, V4<float>>(ka, "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    HostArray pos = read_npy(in("pos_bs.npy"), "pos");
+    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> p("p", 2, 5);
+    auto hp = Kokkos::create_mirror_view(p);
+    for (int i = 0; i < 10; ++i) hp.data()[i] = pos.ints[i];
+    Kokkos::deep_copy(p, hp);
+    rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, params), token_positions(p));
+    CacheCase c{"c3", DType::f32, true, 6, 4, Fp8::e4m3, 0.5f, 2.0f};
+    check(c, ka, read_npy(in("v_bshd_f32.npy"), "v"), download<float>(qo, DType::f32), download<float>(ko, DType::f32),
+          false, false, "slots_bs.npy");
+  }
+  {  // C4: bhsd float64, offset 1000, NHD float8_e5m2 cache, slots [batch, seq], 3 blocks of 4;
+     // v is the k file (unrotated in the v cache)
+    const HostArray qa = read_npy(in("q_bhsd_f64.npy"), "q"), ka = read_npy(in("k_bhsd_f64.npy"), "k");
+    auto q = make<double, V4<double>>(qa, "q");
+    auto k = make<double, V4<double>>(ka, "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    rotate_copy(space, bhsd, q, k, qo, ko, OnTheFly<Mem>(space, params), sequence_offsets(ints1({1000, 1000})));
+    CacheCase c{"c4", DType::f64, false, 3, 4, Fp8::e5m2};
+    check(c, ka, ka, download<double>(qo, DType::f64), download<double>(ko, DType::f64), true, false,
+          "slots_grid.npy");
+  }
+  {  // C5: bshd bfloat16 (uint16 bits), backward, NHD bfloat16 cache, 3 blocks of 4
+    const HostArray qa = read_npy(in("q_bshd_bf16.npy"), "q", true), ka = read_npy(in("k_bshd_bf16.npy"), "k", true);
+    auto q = make<bhalf, V4<bhalf>>(qa, "q");
+    auto k = make<bhalf, V4<bhalf>>(ka, "k");
+    auto qo = like(q, "qo"), ko = like(k, "ko");
+    RotateOptions opt;
+    opt.direction = Direction::backward;
+    rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, params), ImplicitPositions{}, opt);
+    check({"c5", DType::bf16, false, 3, 4}, ka, read_npy(in("v_bshd_bf16.npy"), "v", true),
+          download<bhalf>(qo, DType::bf16), download<bhalf>(ko, DType::bf16), false, true, "slots_grid.npy");
+  }
+  std::cout << (failures ? "FAILED: the CLI's caches differ from rotate_copy + scatter\n"
+                         : "the CLI's caches equal rotate_copy + scatter\n");
+  return failures ? 1 : 0;
+}
+
 int close(const std::string& a_path, const std::string& b_path, double atol) {
   HostArray a = read_npy(a_path, "a", true), b = read_npy(b_path, "b", true);
   if (a.shape != b.shape || a.dtype != b.dtype) {
@@ -328,6 +512,7 @@ int main(int argc, char** argv) {
   try {
     if (args.size() == 2 && args[0] == "gen") return gen(args[1]);
     if (args.size() == 4 && args[0] == "verify") return verify(args[1], args[2], args[3]);
+    if (args.size() == 3 && args[0] == "verify-cache") return verify_cache(args[1], args[2]);
     if (args.size() == 4 && args[0] == "close") return close(args[1], args[2], std::stod(args[3]));
     if ((args.size() == 7 || args.size() == 8) && args[0] == "table")
       return table(args[1], args[2], std::stoll(args[3]), std::stoll(args[4]), args[5], args[6],
@@ -336,7 +521,7 @@ int main(int argc, char** argv) {
     std::cerr << "cli_fixture: " << e.what() << "\n";
     return 1;
   }
-  std::cerr << "usage: cli_fixture gen DIR | verify DIR CONFIG MROPE_CONFIG | close A B ATOL | table FILE CONFIG START "
+  std::cerr << "usage: cli_fixture gen DIR | verify DIR CONFIG MROPE_CONFIG | verify-cache DIR CONFIG | close A B ATOL | table FILE CONFIG START "
                "STOP DTYPE PRECISION [LAYER_TYPE]\n";
   return 2;
 }

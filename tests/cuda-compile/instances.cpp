@@ -16,10 +16,14 @@
 //  - SerialRotate / TeamVectorRotate: both pair styles, on the value type, from named functors; the unit
 //    of float adds the Table builder (float and double tables, both precisions) and the blocks
 //    inside KOKKOS_LAMBDAs as a user's fused kernel would call them.
+//  - rotate_and_cache (the unit of float): bf16 into an fp8 NHD cache by slot mapping with the QK
+//    norm, float into an HND float cache by block table; the store blocks in a user's lambda.
 #include <KokkosRope/BFloat16.hpp>
 #include <KokkosRope/Blocks.hpp>
 #include <KokkosRope/ContextParallel.hpp>
+#include <KokkosRope/Fp8.hpp>
 #include <KokkosRope/Rotate.hpp>
+#include <KokkosRope/RotateAndCache.hpp>
 #include <KokkosRope/Sources.hpp>
 
 #include <cstdint>
@@ -273,6 +277,40 @@ void kokkosrope_device_multimodal(const Exec& space, const Grid<kr::bfloat16>& q
   const kr::MropeSection section{16, 24, 24, kr::MropeLayout::interleaved};
   kr::rotate(space, kr::bshd, q, k, table, kr::multimodal_positions(grid_positions, section));
   kr::rotate(space, kr::packed(), pq, on_the_fly, kr::multimodal_positions(packed_positions, section));
+}
+
+// Serving kernels: rotate q and k and write k and v into a paged cache in one pass.
+void kokkosrope_device_rotate_and_cache(
+    const Exec& space, const Kokkos::View<kr::bfloat16***, Kokkos::LayoutRight, Mem>& q,
+    const Kokkos::View<const kr::bfloat16***, Kokkos::LayoutRight, Mem>& k,
+    const Kokkos::View<const kr::bfloat16***, Kokkos::LayoutRight, Mem>& v,
+    const Kokkos::View<kr::float8_e4m3****, Kokkos::LayoutRight, Mem>& k8,
+    const Kokkos::View<kr::float8_e4m3****, Kokkos::LayoutRight, Mem>& v8, const Kokkos::View<int*, Mem>& slots,
+    const Kokkos::View<float*, Mem>& weight, const Grid<float>& qf, const Grid<float>& kf,
+    const Kokkos::View<float****, Kokkos::LayoutRight, Mem>& kc, const Kokkos::View<float****, Kokkos::LayoutRight, Mem>& vc,
+    const Kokkos::View<int**, Mem>& block_table, const Kokkos::View<int*, Mem>& lengths,
+    const kr::Table<Mem, float>& table, const kr::OnTheFly<Mem>& on_the_fly) {
+  kr::rotate_and_cache(space, kr::packed(), kr::qk_norm(weight, weight, 1e-6f), q, k, v,
+                       kr::paged_kv_cache(kr::cache_nhd, k8, v8, 0.5f, 0.5f), kr::slot_mapping(slots), table);
+  kr::rotate_and_cache(space, kr::bshd, qf, kf, kf, kr::paged_kv_cache(kr::cache_hnd, kc, vc),
+                       kr::block_table_slots(block_table, lengths), on_the_fly);
+  const auto cos = table.cos();
+  const auto sin = table.sin();
+  Kokkos::parallel_for(
+      "KokkosRope::compile_check::TeamVectorRotateAndStore(lambda)",
+      Kokkos::TeamPolicy<Exec>(space, k.extent(0), Kokkos::AUTO, 32),
+      KOKKOS_LAMBDA(const Kokkos::TeamPolicy<Exec>::member_type& member) {
+        const int t = member.league_rank();
+        kr::TeamVectorRotateAndStore<kr::HalfSplit>::invoke(
+            member, Kokkos::subview(k, t, 0, Kokkos::ALL), Kokkos::subview(k8, slots(t) / 16, slots(t) % 16, 0, Kokkos::ALL),
+            Kokkos::subview(cos, t, Kokkos::ALL), Kokkos::subview(sin, t, Kokkos::ALL),
+            kr::HeadNorm<Kokkos::View<float*, Mem>>{weight, 1e-6f, kr::NormWeight::offset_one}, 0.5f);
+        Kokkos::single(Kokkos::PerTeam(member), [&] {
+          kr::SerialRotateAndStore<kr::Interleaved>::invoke(
+              Kokkos::subview(v, t, 0, Kokkos::ALL), Kokkos::subview(v8, slots(t) / 16, slots(t) % 16, 0, Kokkos::ALL),
+              Kokkos::subview(cos, t, Kokkos::ALL), Kokkos::subview(sin, t, Kokkos::ALL), kr::NoHeadNorm{}, 0.5f);
+        });
+      });
 }
 
 // A user's fused kernel: the blocks inside extended device lambdas.

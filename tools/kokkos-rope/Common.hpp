@@ -60,6 +60,10 @@ class PendingFile {
 /// temporary path. Values are rounded to nearest even into 16-bit types.
 void write_npy(PendingFile& file, const HostArray& array);
 
+/// Writes raw bytes as a uint8 .npy ('|u1') of `shape` to `file`'s temporary path (fp8 caches:
+/// the bit patterns).
+void write_npy_u8(PendingFile& file, const std::vector<std::int64_t>& shape, const std::vector<std::uint8_t>& bytes);
+
 /// Rounds to the nearest value of a 16-bit type (ties to even), as a double.
 double round_to(DType dtype, double value);
 
@@ -126,10 +130,40 @@ std::vector<std::string> enabled_spaces();
 void run_rotation(int space, const RotationJob& job, const std::vector<double>& q,
                   const std::vector<double>& k, std::vector<double>& q_out, std::vector<double>& k_out);
 
+/// Element type of a paged cache written by `apply --k-cache-out`: the tensors' own type, or fp8.
+enum class CacheDType { same, f8e4m3, f8e5m2 };
+
+/// The paged KV cache of `apply --k-cache-out/--v-cache-out` (KokkosRope::rotate_and_cache).
+struct CacheJob {
+  bool hnd = false;  ///< [num_blocks, kv_heads, block_size, dim] instead of [.., block_size, kv_heads, ..]
+  CacheDType dtype = CacheDType::same;
+  std::int64_t num_blocks = 0, block_size = 0, kv_heads = 0, head_dim = 0, v_head_dim = 0;
+  float k_scale = 1, v_scale = 1;  ///< fp8 only
+  std::vector<std::int64_t> v_shape;  ///< the v tensor, k's layout
+  std::vector<std::int64_t> slots;    ///< one per token in token order; < 0: padding
+};
+
+/// The cache after the call: values (the tensors' dtype) or, for fp8, the bit patterns.
+struct CacheResult {
+  std::vector<std::int64_t> k_shape, v_shape;
+  std::vector<double> k, v;
+  std::vector<std::uint8_t> k_bits, v_bits;
+};
+
+/// Rotates q (and writes rotated k and v into a zero-initialised paged cache) with
+/// KokkosRope::rotate_and_cache in execution space `space`; q_out is the rotated q.
+void run_rotation_and_cache(int space, const RotationJob& job, const CacheJob& cache, const std::vector<double>& q,
+                            const std::vector<double>& k, const std::vector<double>& v, std::vector<double>& q_out,
+                            CacheResult& result);
+
 // Per-type entry points (one translation unit each, to keep compile units small).
 template <class T>
 void run_typed(int space, const RotationJob& job, const std::vector<double>& q,
                const std::vector<double>& k, std::vector<double>& q_out, std::vector<double>& k_out);
+template <class T>
+void run_cache_typed(int space, const RotationJob& job, const CacheJob& cache, const std::vector<double>& q,
+                     const std::vector<double>& k, const std::vector<double>& v, std::vector<double>& q_out,
+                     CacheResult& result);
 
 /// Kokkos is initialised once, lazily, by the subcommands that need it; a guard in main
 /// finalises it.
@@ -156,6 +190,10 @@ struct ApplyOptions {
   bool backward = false, bf16 = false;
   std::string out_q, out_k;
   std::string space;  ///< execution space name; empty: the first enabled one
+  // Paged KV cache output (rotate_and_cache): all empty / unset without --k-cache-out.
+  std::string v, slots, k_cache_out, v_cache_out, cache_layout, cache_dtype;
+  std::optional<std::int64_t> block_size, num_blocks;
+  std::optional<double> k_scale, v_scale;
 };
 int run_apply(const ParamOptions& params, const ApplyOptions& options);
 

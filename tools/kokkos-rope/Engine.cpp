@@ -26,6 +26,18 @@ void run_rotation(int space, const RotationJob& job, const std::vector<double>& 
   }
 }
 
+void run_rotation_and_cache(int space, const RotationJob& job, const CacheJob& cache, const std::vector<double>& q,
+                            const std::vector<double>& k, const std::vector<double>& v, std::vector<double>& q_out,
+                            CacheResult& result) {
+  switch (job.dtype) {
+    case DType::f32: return run_cache_typed<float>(space, job, cache, q, k, v, q_out, result);
+    case DType::f64: return run_cache_typed<double>(space, job, cache, q, k, v, q_out, result);
+    case DType::f16: return run_cache_typed<Kokkos::Experimental::half_t>(space, job, cache, q, k, v, q_out, result);
+    case DType::bf16: return run_cache_typed<Kokkos::Experimental::bhalf_t>(space, job, cache, q, k, v, q_out, result);
+    default: throw Error("tensors must be float32, float64, float16 or bfloat16, not " + dtype_name(job.dtype));
+  }
+}
+
 namespace {
 bool g_initialized_here = false;
 }

@@ -6,7 +6,9 @@
 
 #include "Common.hpp"
 
+#include <KokkosRope/Fp8.hpp>
 #include <KokkosRope/Rotate.hpp>
+#include <KokkosRope/RotateAndCache.hpp>
 
 #include <type_traits>
 
@@ -167,6 +169,135 @@ template <class T>
 void run_typed(int space, const RotationJob& job, const std::vector<double>& q,
                const std::vector<double>& k, std::vector<double>& q_out, std::vector<double>& k_out) {
   with_space(space, [&](const auto& instance) { run_in_space<std::decay_t<decltype(instance)>, T>(instance, job, q, k, q_out, k_out); });
+}
+
+// --- rotate_and_cache: q rotated in place, rotated k and v into a paged cache -----------------
+
+template <class C>
+C cache_zero() {
+  if constexpr (KokkosRope::Impl::is_float8_v<C>) return C(0.0f);
+  else return from_double<C>(0.0);
+}
+
+/// A cache View's values (the tensors' dtype, as double) or fp8 bit patterns, to the host.
+template <class C, class Space, class View>
+void download_cache(const Space& space, const View& view, std::vector<double>& values, std::vector<std::uint8_t>& bits) {
+  auto host = Kokkos::create_mirror_view(Kokkos::WithoutInitializing, view);
+  Kokkos::deep_copy(space, host, view);
+  space.fence("kokkos-rope: download cache");
+  const C* data = host.data();
+  if constexpr (KokkosRope::Impl::is_float8_v<C>) {
+    bits.resize(view.size());
+    for (std::size_t i = 0; i < bits.size(); ++i) bits[i] = data[i].bits;
+  } else {
+    values.resize(view.size());
+    for (std::size_t i = 0; i < values.size(); ++i) values[i] = to_double<C>(data[i]);
+  }
+}
+
+template <class Space, class T, class C>
+void run_cache_in_space(const Space& space, const RotationJob& job, const CacheJob& cj, const std::vector<double>& q,
+                        const std::vector<double>& k, const std::vector<double>& v, std::vector<double>& q_out,
+                        CacheResult& result) {
+  using Mem = typename Space::memory_space;
+  using namespace KokkosRope;
+  RotateOptions options;
+  options.direction = job.backward ? Direction::backward : Direction::forward;
+  OnTheFly<Mem> source(space, job.params, job.precision, job.seq_len);
+  auto ext = [](const std::vector<std::int64_t>& s, std::size_t i) { return static_cast<std::size_t>(s[i]); };
+  Kokkos::View<std::int64_t*, Mem> positions(
+      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), job.positions.size());
+  Kokkos::deep_copy(space, positions,
+                    Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.positions.data(), job.positions.size()));
+  Kokkos::View<std::int64_t*, Mem> slots(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::slots"),
+                                         cj.slots.size());
+  Kokkos::deep_copy(space, slots, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(cj.slots.data(), cj.slots.size()));
+  using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
+
+  // The cache, zero-initialised: [num_blocks, block_size, heads, dim] (NHD) or [.., heads, block_size, ..].
+  using CV = Kokkos::View<C****, Kokkos::LayoutRight, Mem>;
+  const auto nb = static_cast<std::size_t>(cj.num_blocks), bs = static_cast<std::size_t>(cj.block_size),
+             h = static_cast<std::size_t>(cj.kv_heads);
+  result.k_shape = cj.hnd ? std::vector<std::int64_t>{cj.num_blocks, cj.kv_heads, cj.block_size, cj.head_dim}
+                          : std::vector<std::int64_t>{cj.num_blocks, cj.block_size, cj.kv_heads, cj.head_dim};
+  result.v_shape = result.k_shape;
+  result.v_shape[3] = cj.v_head_dim;
+  CV kc(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::k_cache"), nb, cj.hnd ? h : bs,
+        cj.hnd ? bs : h, static_cast<std::size_t>(cj.head_dim));
+  CV vc(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::v_cache"), nb, cj.hnd ? h : bs,
+        cj.hnd ? bs : h, static_cast<std::size_t>(cj.v_head_dim));
+  Kokkos::deep_copy(space, kc, cache_zero<C>());
+  Kokkos::deep_copy(space, vc, cache_zero<C>());
+  const float k_scale = Impl::is_float8_v<C> ? cj.k_scale : 1.0f, v_scale = Impl::is_float8_v<C> ? cj.v_scale : 1.0f;
+
+  const auto call = [&](const auto& layout, const auto& qv, const auto& kv, const auto& vv, const auto& pos) {
+    if (cj.hnd)
+      rotate_and_cache(space, layout, qv, kv, vv, paged_kv_cache(cache_hnd, kc, vc, k_scale, v_scale),
+                       slot_mapping(slots), source, pos, options);
+    else
+      rotate_and_cache(space, layout, qv, kv, vv, paged_kv_cache(cache_nhd, kc, vc, k_scale, v_scale),
+                       slot_mapping(slots), source, pos, options);
+  };
+  // thd runs as bshd with one batch row: the positions are explicit per token (cu_seqlens only
+  // shaped them), and the slots are in the same token order. (rotate_and_cache with packed() does
+  // not compile in this version of the library.)
+  const auto as4 = [&](std::vector<std::int64_t> s) {
+    if (job.layout == Layout::thd) s.insert(s.begin(), 1);
+    return s;
+  };
+  const auto qs = as4(job.q_shape), ks = as4(job.k_shape), vs = as4(cj.v_shape);
+  const Layout layout = job.layout == Layout::thd ? Layout::bshd : job.layout;
+  using V = Kokkos::View<T****, Kokkos::LayoutRight, Mem>;
+  auto make = [&](const std::string& label, const std::vector<std::int64_t>& s) {
+    return V(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, label), ext(s, 0), ext(s, 1), ext(s, 2), ext(s, 3));
+  };
+  V qv = make("kokkos-rope::q", qs), kv = make("kokkos-rope::k", ks), vv = make("kokkos-rope::v", vs);
+  const std::size_t batch = ext(qs, 0), seq = layout == Layout::bshd ? ext(qs, 1) : ext(qs, 2);
+  upload_values<T>(space, qv, q);
+  upload_values<T>(space, kv, k);
+  upload_values<T>(space, vv, v);
+  const auto grid = [&](const auto& pos) {
+    if (layout == Layout::bshd) call(bshd, qv, kv, vv, pos);
+    else call(bhsd, qv, kv, vv, pos);
+  };
+  if (job.mrope)
+    grid(multimodal_positions(
+        Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem, Unmanaged>(positions.data(), 3, batch, seq), *job.mrope));
+  else
+    grid(token_positions(Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem, Unmanaged>(positions.data(), batch, seq)));
+  space.fence("kokkos-rope: rotate_and_cache");
+  download_values<T>(space, qv, q_out);
+  download_cache<C>(space, kc, result.k, result.k_bits);
+  download_cache<C>(space, vc, result.v, result.v_bits);
+}
+
+template <class T>
+void run_cache_typed(int space, const RotationJob& job, const CacheJob& cache, const std::vector<double>& q,
+                     const std::vector<double>& k, const std::vector<double>& v, std::vector<double>& q_out,
+                     CacheResult& result) {
+  with_space(space, [&](const auto& instance) {
+    using S = std::decay_t<decltype(instance)>;
+    switch (cache.dtype) {
+      case CacheDType::same: {
+        // The library's caches hold KokkosRope::bfloat16, not Kokkos' bhalf_t (the same bits). Where
+        // Kokkos has no 16-bit types (host builds), half_t and bhalf_t are float: the dtype of the
+        // job, not T, says which cache a bfloat16 job gets.
+        using bhalf = Kokkos::Experimental::bhalf_t;
+        if constexpr (std::is_same_v<T, bhalf>) {
+          if (job.dtype == DType::bf16)
+            return run_cache_in_space<S, T, KokkosRope::bfloat16>(instance, job, cache, q, k, v, q_out, result);
+        }
+        if constexpr (!std::is_same_v<T, bhalf> || std::is_same_v<T, float>)
+          return run_cache_in_space<S, T, T>(instance, job, cache, q, k, v, q_out, result);
+        else
+          throw Error("internal: no cache type for " + dtype_name(job.dtype));
+      }
+      case CacheDType::f8e4m3:
+        return run_cache_in_space<S, T, KokkosRope::float8_e4m3>(instance, job, cache, q, k, v, q_out, result);
+      case CacheDType::f8e5m2:
+        return run_cache_in_space<S, T, KokkosRope::float8_e5m2>(instance, job, cache, q, k, v, q_out, result);
+    }
+  });
 }
 
 }  // namespace KokkosRopeTool

@@ -5,4 +5,7 @@
 namespace KokkosRopeTool {
 template void run_typed<float>(int, const RotationJob&, const std::vector<double>&, const std::vector<double>&,
                             std::vector<double>&, std::vector<double>&);
+template void run_cache_typed<float>(int, const RotationJob&, const CacheJob&, const std::vector<double>&,
+                                  const std::vector<double>&, const std::vector<double>&, std::vector<double>&,
+                                  CacheResult&);
 }  // namespace KokkosRopeTool

@@ -203,4 +203,14 @@ void write_npy(PendingFile& file, const HostArray& array) {
   if (!out) throw Error("cannot write " + squote(file.path()) + ": write failed (disk full?)");
 }
 
+void write_npy_u8(PendingFile& file, const std::vector<std::int64_t>& shape, const std::vector<std::uint8_t>& bytes) {
+  std::ofstream out(file.temp_path(), std::ios::binary | std::ios::trunc);
+  if (!out) throw Error("cannot write " + squote(file.path()) + ": " + std::strerror(errno));
+  std::vector<std::size_t> dims(shape.begin(), shape.end());
+  xt::detail::write_header(out, "|u1", false, dims);
+  out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+  out.close();
+  if (!out) throw Error("cannot write " + squote(file.path()) + ": write failed (disk full?)");
+}
+
 }  // namespace KokkosRopeTool

@@ -104,7 +104,33 @@ int main(int argc, char** argv) {
   apply->add_option("--space", apply_options.space,
                     "execution space (default: the first this build enables)");
   apply->add_option("--out-q", apply_options.out_q, "rotated q .npy")->required();
-  apply->add_option("--out-k", apply_options.out_k, "rotated k .npy (required with --k)");
+  apply->add_option("--out-k", apply_options.out_k, "rotated k .npy (required with --k, unless it goes into a cache)");
+  // Paged KV cache output: KokkosRope::rotate_and_cache instead of rotate_copy.
+  apply->add_option("--k-cache-out", apply_options.k_cache_out,
+                    "paged cache: write the key blocks here (rotated k; with --v-cache-out, --k, --v, --slots)")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--v-cache-out", apply_options.v_cache_out, "paged cache: write the value blocks here")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--v", apply_options.v, "value tensor .npy (k's layout, dtype, tokens and heads; any head_dim)")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--slots", apply_options.slots,
+                    "int64/int32 .npy: the cache slot (block * block_size + offset) of each token, [tokens] or "
+                    "[batch, seq]; < 0: padding, not cached")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--cache-layout", apply_options.cache_layout,
+                    "nhd: [num_blocks, block_size, kv_heads, dim] (default); hnd: [num_blocks, kv_heads, block_size, dim]")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--block-size", apply_options.block_size, "tokens per cache block (default 16)")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--num-blocks", apply_options.num_blocks, "cache blocks (default: enough for the largest slot)")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--cache-dtype", apply_options.cache_dtype,
+                    "the tensors' dtype (default), float8_e4m3 or float8_e5m2 (fp8: written as uint8 bit patterns)")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--k-scale", apply_options.k_scale, "fp8 caches: stored key = key / k_scale (default 1)")
+      ->group("Paged KV cache (rotate_and_cache)");
+  apply->add_option("--v-scale", apply_options.v_scale, "fp8 caches: stored value = value / v_scale (default 1)")
+      ->group("Paged KV cache (rotate_and_cache)");
 
   auto* cc = app.add_subcommand(
       "crosscheck", "seeded random cases through every execution space and a long-double reference");

@@ -279,6 +279,23 @@ struct TeamShape {
   int tokens_per_team = 1;
 };
 
+/// Launches a team kernel over `tokens` tokens, shape.tokens_per_team per team, in launches of at
+/// most INT_MAX teams (a league size is an int); each launch sets the kernel's m_token_offset to
+/// its first token.
+template <class Policy, class Kernel>
+void launch_token_teams(const std::string& label, const typename Policy::execution_space& space, Kernel& kernel,
+                        std::int64_t tokens, const TeamShape& shape, std::size_t scratch) {
+  const std::int64_t per_team = shape.tokens_per_team;
+  const std::int64_t per_launch = static_cast<std::int64_t>(INT_MAX) * per_team;
+  for (std::int64_t first = 0; first < tokens; first += per_launch) {
+    const std::int64_t count = std::min(per_launch, tokens - first);
+    kernel.m_token_offset = first;
+    Policy policy(space, static_cast<int>((count + per_team - 1) / per_team), shape.team_size, shape.vector_length);
+    policy.set_scratch_size(0, Kokkos::PerTeam(scratch));
+    Kokkos::parallel_for(label, policy, kernel);
+  }
+}
+
 template <class ExecutionSpace>
 TeamShape gpu_team_shape(const KernelConfig& cfg, int units_per_token) {
   TeamShape shape;
@@ -298,29 +315,29 @@ TeamShape gpu_team_shape(const KernelConfig& cfg, int units_per_token) {
   return shape;
 }
 
-template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class KOut, class Source,
-          class PositionsArg, class Status = NoStatus>
-void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& layout, const QIn& q_in,
-                 const QOut& q_out, const KIn& k_in, const KOut& k_out, int k_heads, const Source& source,
-                 const PositionsArg& positions, const RotateOptions& options, const Status& status = {}) {
+/// What every rotating entry point checks and derives before its launch: the token and position
+/// maps, the kernel configuration (all but the path, the tails and the team shape), and the
+/// validation mode. `empty`: no token or no head, nothing to launch or check.
+template <class Tokens, class PositionMap>
+struct RotationSetup {
+  Tokens tokens;
+  PositionMap positions;
+  KernelConfig cfg;
+  Validation validation;
+  bool empty;
+};
+
+template <class ExecutionSpace, class Layout, class QIn, class Source, class PositionsArg>
+auto setup_rotation(const char* where, const ExecutionSpace& space, const Layout& layout, const QIn& q_in,
+                    int k_heads, const Source& source, const PositionsArg& positions,
+                    const RotateOptions& options) {
   using access = Access<Layout>;
-  using Acc = std::conditional_t<std::is_same_v<typename QIn::non_const_value_type, double> ||
-                                     std::is_same_v<typename KIn::non_const_value_type, double>,
-                                 double, float>;
   static_assert(positions_kind_v<PositionsArg> != PositionsKind::none,
                 "KokkosRope::rotate: positions must be ImplicitPositions{}, sequence_offsets(v), "
                 "token_positions(v), multimodal_positions(v, section) or context_parallel(shard[, v])");
   static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename Source::memory_space>::accessible,
                 "KokkosRope::rotate: the cos/sin source (Table, OnTheFly, CosSinViews) must live in a memory "
                 "space accessible from the execution space");
-  using Record =
-      typename std::conditional_t<std::is_same_v<Status, NoStatus>,
-                                  RotateStatus<typename ExecutionSpace::memory_space>, Status>::record_type;
-  static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename Record::memory_space>::accessible,
-                "KokkosRope::rotate: the RotateStatus must live in a memory space accessible from the "
-                "execution space");
-  Kokkos::Profiling::ScopedRegion region(std::string("KokkosRope::") + where);
-
   const int head_dim = access::dim(q_in);
   const int rotary_dim = source.rotary_dim();
   if (rotary_dim <= 0 || rotary_dim % 2 != 0)
@@ -341,8 +358,8 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
   const Validation validation = resolve_validation<ExecutionSpace>(options.validation);
   const bool before_kernel = validation == Validation::before_kernel;
   auto maps = make_maps(space, where, layout, positions, q_in, before_kernel);
-  if (tokens == 0 || q_heads + k_heads == 0) return;  // empty batch: nothing to do, nothing to check
-  if (validation != Validation::none) {
+  const bool empty = tokens == 0 || q_heads + k_heads == 0;  // nothing to do, nothing to check
+  if (!empty && validation != Validation::none) {
     std::int64_t seq = 0;
     if constexpr (Layout::rank == 4) seq = access::seq(q_in);
     check_positions_on_host<Layout>(where, seq, maps.second, source.position_limit());
@@ -357,13 +374,26 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
   cfg.head_dim = head_dim;
   cfg.q_heads = q_heads;
   cfg.k_heads = k_heads;
-  // Each tensor on its own: q rotated in place while k goes to a cache still needs k's tail.
-  cfg.copy_tail_q = rotary_dim < head_dim && q_in.data() != q_out.data();
-  cfg.copy_tail_k = k_heads > 0 && rotary_dim < head_dim && k_in.data() != k_out.data();
   cfg.interleaved = source.pair_style() == PairStyle::interleaved;
   cfg.backward = options.direction == Direction::backward;
-  cfg.path = choose_path<ExecutionSpace>(where, options.kernel_path, q_in, q_out, k_in, k_out, cfg);
+  return RotationSetup<decltype(maps.first), decltype(maps.second)>{maps.first, maps.second, cfg, validation,
+                                                                    empty};
+}
 
+/// The record type a call's status argument writes to (a default one's when there is none).
+template <class ExecutionSpace, class Status>
+using status_record_t =
+    typename std::conditional_t<std::is_same_v<Status, NoStatus>, RotateStatus<typename ExecutionSpace::memory_space>,
+                                Status>::record_type;
+
+/// How the kernel reports a token that fails in-kernel validation: into the caller's status,
+/// by aborting (no status), or not at all.
+template <class ExecutionSpace, class Status>
+TokenFlagger<status_record_t<ExecutionSpace, Status>> make_flagger(Validation validation, const Status& status) {
+  using Record = status_record_t<ExecutionSpace, Status>;
+  static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename Record::memory_space>::accessible,
+                "KokkosRope::rotate: the RotateStatus must live in a memory space accessible from the "
+                "execution space");
   TokenFlagger<Record> flagger;
   if (validation == Validation::in_kernel) {
     if constexpr (std::is_same_v<Status, NoStatus>)
@@ -373,13 +403,39 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
       flagger.m_mode = FlagMode::record;
     }
   }
+  return flagger;
+}
+
+template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class KOut, class Source,
+          class PositionsArg, class Status = NoStatus>
+void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& layout, const QIn& q_in,
+                 const QOut& q_out, const KIn& k_in, const KOut& k_out, int k_heads, const Source& source,
+                 const PositionsArg& positions, const RotateOptions& options, const Status& status = {}) {
+  using Acc = std::conditional_t<std::is_same_v<typename QIn::non_const_value_type, double> ||
+                                     std::is_same_v<typename KIn::non_const_value_type, double>,
+                                 double, float>;
+  Kokkos::Profiling::ScopedRegion region(std::string("KokkosRope::") + where);
+  auto setup = setup_rotation(where, space, layout, q_in, k_heads, source, positions, options);
+  const auto flagger = make_flagger<ExecutionSpace>(setup.validation, status);
+  if (setup.empty) return;
+  const std::int64_t tokens = setup.cfg.num_tokens;
+  const int q_heads = setup.cfg.q_heads;
+  const int rotary_dim = 2 * setup.cfg.half;
+  const int head_dim = setup.cfg.head_dim;
+  KernelConfig cfg = setup.cfg;
+  // Each tensor on its own: q rotated in place while k goes to a cache still needs k's tail.
+  cfg.copy_tail_q = rotary_dim < head_dim && q_in.data() != q_out.data();
+  cfg.copy_tail_k = k_heads > 0 && rotary_dim < head_dim && k_in.data() != k_out.data();
+  cfg.path = choose_path<ExecutionSpace>(where, options.kernel_path, q_in, q_out, k_in, k_out, cfg);
+  using Record = status_record_t<ExecutionSpace, Status>;
+
   const std::string label = std::string("KokkosRope::") + where + "[" + path_name(cfg.path) + "]";
 
   source.visit([&](const auto& eval) {
     using Kernel = RotateKernel<ExecutionSpace, Layout, Acc, QIn, QOut, KIn, KOut,
-                                std::decay_t<decltype(eval)>, std::decay_t<decltype(maps.first)>,
-                                std::decay_t<decltype(maps.second)>, TokenFlagger<Record>>;
-    Kernel kernel{q_in, q_out, k_in, k_out, eval, maps.first, maps.second, flagger, cfg, 0};
+                                std::decay_t<decltype(eval)>, std::decay_t<decltype(setup.tokens)>,
+                                std::decay_t<decltype(setup.positions)>, TokenFlagger<Record>>;
+    Kernel kernel{q_in, q_out, k_in, k_out, eval, setup.tokens, setup.positions, flagger, cfg, 0};
     if constexpr (is_host_execution_space_v<ExecutionSpace>) {  // never instantiated for a device
       if (cfg.path == KernelPath::host_rows) {
         Kokkos::parallel_for(
@@ -412,16 +468,7 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
       shape.team_size =
           std::max(1, std::min(shape.team_size, probe.team_size_max(kernel, Kokkos::ParallelForTag())));
     }
-    const std::int64_t per_team = shape.tokens_per_team;
-    const std::int64_t per_launch = static_cast<std::int64_t>(INT_MAX) * per_team;
-    for (std::int64_t first = 0; first < tokens; first += per_launch) {
-      const std::int64_t count = std::min(per_launch, tokens - first);
-      kernel.m_token_offset = first;
-      policy_type policy(space, static_cast<int>((count + per_team - 1) / per_team), shape.team_size,
-                         shape.vector_length);
-      policy.set_scratch_size(0, Kokkos::PerTeam(scratch));
-      Kokkos::parallel_for(label, policy, kernel);
-    }
+    launch_token_teams<policy_type>(label, space, kernel, tokens, shape, scratch);
   });
 }
 

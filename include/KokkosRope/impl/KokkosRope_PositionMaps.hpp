@@ -36,7 +36,8 @@ inline constexpr PositionsKind positions_kind_v<ContextParallel<O>> = PositionsK
 
 /// StatusReason bits (Status.hpp) as the maps report them.
 inline constexpr unsigned reason_position_negative = 1u, reason_position_past_source = 2u,
-                          reason_malformed_cu_seqlens = 4u, reason_odd_dual_chunk = 8u;
+                          reason_malformed_cu_seqlens = 4u, reason_odd_dual_chunk = 8u,
+                          reason_slot_past_cache = 16u;
 
 /// BSHD / BHSD: g = b * S + s.
 struct GridTokens {

@@ -57,6 +57,22 @@ struct KernelConfig {
   bool use_scratch = true;   // cos/sin staged in team scratch (else each lane evaluates its own)
 };
 
+/// True when token c at position(s) pos may be rotated: its token map, position map, positions
+/// and the caller's own `extra` reason bits find nothing wrong. Otherwise the token is flagged
+/// (or the kernel aborts) and the kernel skips it.
+template <class Tokens, class Positions, class Flagger, class Position>
+KOKKOS_INLINE_FUNCTION bool accept_token(const Tokens& tokens, const Positions& positions, const Flagger& flagger,
+                                         std::int64_t position_limit, const TokenCoord& c, const Position& pos,
+                                         unsigned extra) {
+  const std::int64_t lo = lowest_position(pos), hi = highest_position(pos);
+  unsigned why = tokens.check(c) | positions.check(c) | extra;
+  if (lo < 0) why |= reason_position_negative;
+  if (position_limit >= 0 && hi >= position_limit) why |= reason_position_past_source;
+  if (why == 0) return true;
+  flagger.flag(c.t, lo < 0 ? lo : hi, why);
+  return false;
+}
+
 // Pair style and direction are run-time members, not template parameters: both are uniform
 // across a launch, and keeping them out of the type makes each rotate call instantiate one
 // kernel instead of four.
@@ -96,13 +112,7 @@ struct RotateKernel {
 
   /// True when the token may be rotated; otherwise it is flagged (or the kernel aborts).
   KOKKOS_INLINE_FUNCTION bool accept(const TokenCoord& c, const Position& pos) const {
-    const std::int64_t lo = lowest_position(pos), hi = highest_position(pos);
-    unsigned why = m_tokens.check(c) | m_positions.check(c);
-    if (lo < 0) why |= reason_position_negative;
-    if (m_cfg.position_limit >= 0 && hi >= m_cfg.position_limit) why |= reason_position_past_source;
-    if (why == 0) return true;
-    m_flagger.flag(c.t, lo < 0 ? lo : hi, why);
-    return false;
+    return accept_token(m_tokens, m_positions, m_flagger, m_cfg.position_limit, c, pos, 0u);
   }
 
   // ---- host_rows ---------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ struct TokenFlagger {
     } else if (m_mode == FlagMode::abort) {
       Kokkos::printf(
           "KokkosRope::rotate: token %lld (position %lld) fails validation (reason bits %u: 1 negative "
-          "position, 2 past the cos/sin source, 4 malformed cu_seqlens, 8 odd dual_chunk length)\n",
+          "position, 2 past the cos/sin source, 4 malformed cu_seqlens, 8 odd dual_chunk length, 16 cache slot past the cache)\n",
           static_cast<long long>(token), static_cast<long long>(position), reasons);
       Kokkos::abort(
           "KokkosRope::rotate: invalid position or cu_seqlens (pass a RotateStatus to flag instead)");

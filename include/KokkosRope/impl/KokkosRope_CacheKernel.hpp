@@ -1,0 +1,389 @@
+// SPDX-License-Identifier: Apache-2.0
+// The serving kernel of RotateAndCache.hpp: per token, optionally RMS-normalise each q and k head,
+// rotate q (in place or into q_out) and k, and write the rotated k and the untouched v into their
+// slot of a paged cache, converting to the cache's element type (fp8 with a per-tensor scale).
+// One pass: q, k and v are read once, q and the cache written once.
+//
+// Each stored value is first rounded to the input's element type, as a rotation followed by a
+// separate copy into the cache would store it, so the fused result is bitwise that composition.
+//
+// Two code paths (KernelPath): host_rows (a loop over tokens, each row by a pointer loop) and
+// lanes (a team per token: threads over the head rows, vector lanes over the pairs; any strides).
+#ifndef KOKKOSROPE_IMPL_CACHEKERNEL_HPP
+#define KOKKOSROPE_IMPL_CACHEKERNEL_HPP
+
+#include <KokkosRope/Fp8.hpp>
+#include <KokkosRope/KvCache.hpp>
+#include <KokkosRope/impl/KokkosRope_CacheElements.hpp>
+#include <KokkosRope/impl/KokkosRope_Compat.hpp>
+#include <KokkosRope/impl/KokkosRope_PairRotation.hpp>
+#include <KokkosRope/impl/KokkosRope_PositionMaps.hpp>
+#include <KokkosRope/impl/KokkosRope_RotateKernel.hpp>
+#include <KokkosRope/impl/KokkosRope_TensorAccess.hpp>
+
+#include <cstdint>
+#include <type_traits>
+
+namespace KokkosRope::Impl {
+
+/// A block-table lookup that finds no block (flagged as reason_slot_past_cache).
+inline constexpr std::int64_t slot_missing = INT64_MAX;
+
+// ---- token -> cache slot -------------------------------------------------------------------------
+
+template <class SlotView>
+struct SlotMappingMap {
+  SlotView m_slots;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
+    return static_cast<std::int64_t>(m_slots(c.t));
+  }
+};
+
+template <class BlockTable, class CacheLengths>
+struct BlockTableMap {
+  BlockTable m_table;
+  CacheLengths m_lengths;
+  std::int64_t m_block_size;
+  std::int64_t m_num_blocks;
+  KOKKOS_INLINE_FUNCTION std::int64_t operator()(const TokenCoord& c) const {
+    const std::int64_t p = static_cast<std::int64_t>(m_lengths(c.b)) + c.s;
+    if (p < 0) return slot_missing;
+    const std::int64_t logical = p / m_block_size;
+    if (logical >= static_cast<std::int64_t>(m_table.extent(1))) return slot_missing;
+    const std::int64_t block = static_cast<std::int64_t>(m_table(c.b, logical));
+    if (block < 0 || block >= m_num_blocks) return slot_missing;
+    return block * m_block_size + (p - logical * m_block_size);
+  }
+};
+
+// ---- cache block orders ----------------------------------------------------------------------------
+
+template <class Order>
+struct CacheAccess;
+template <>
+struct CacheAccess<CacheNHD> {
+  template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, std::int64_t block, std::int64_t offset,
+                                                       int h, int d) {
+    return v(block, offset, h, d);
+  }
+  template <class V>
+  static std::int64_t block_size(const V& v) {
+    return static_cast<std::int64_t>(v.extent(1));
+  }
+  template <class V>
+  static std::int64_t heads(const V& v) {
+    return static_cast<std::int64_t>(v.extent(2));
+  }
+  static constexpr const char* name = "nhd";
+};
+template <>
+struct CacheAccess<CacheHND> {
+  template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, std::int64_t block, std::int64_t offset,
+                                                       int h, int d) {
+    return v(block, h, offset, d);
+  }
+  template <class V>
+  static std::int64_t block_size(const V& v) {
+    return static_cast<std::int64_t>(v.extent(2));
+  }
+  template <class V>
+  static std::int64_t heads(const V& v) {
+    return static_cast<std::int64_t>(v.extent(1));
+  }
+  static constexpr const char* name = "hnd";
+};
+
+// ---- element steps ---------------------------------------------------------------------------------
+
+/// No QK norm.
+struct NoNorm {
+  static constexpr bool enabled = false;
+};
+/// The QK norm's weights as the kernel holds them.
+template <class QWeight, class KWeight>
+struct NormWeights {
+  static constexpr bool enabled = true;
+  QWeight m_q;
+  KWeight m_k;
+  float m_epsilon;
+  bool m_offset_one;
+};
+
+/// Pairs per local cos/sin buffer of the host_rows path (rotary_dim <= 512), and elements of its
+/// local head row (head_dim <= 1024); larger heads take the lanes path.
+inline constexpr int cache_host_pairs = 256;
+inline constexpr int cache_host_dim = 1024;
+
+/// What a serving launch needs beyond the rotation's KernelConfig.
+struct CacheConfig {
+  std::int64_t capacity = 0;  // num_blocks * block_size slots
+  std::int64_t block_size = 1;
+  int v_dim = 0;
+  float k_scale = 1;
+  float v_scale = 1;
+};
+
+template <class ExecutionSpace, class Layout, class Order, class Acc, class QIn, class QOut, class KIn,
+          class VIn, class KCache, class VCache, class Eval, class Tokens, class Positions, class Slots,
+          class Norm, class Flagger>
+struct RotateCacheKernel {
+  using team_policy = Kokkos::TeamPolicy<ExecutionSpace, TeamTag>;
+  using member_type = typename team_policy::member_type;
+  using acc_scratch =
+      Kokkos::View<Acc*, typename ExecutionSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
+  using access = Access<Layout>;
+  using cache = CacheAccess<Order>;
+  using Position = decltype(std::declval<const Positions&>()(TokenCoord{}));
+  using QT = typename QOut::non_const_value_type;
+  using KT = typename KIn::non_const_value_type;
+  using VT = typename VIn::non_const_value_type;
+  using KC = typename KCache::non_const_value_type;
+  using VC = typename VCache::non_const_value_type;
+
+  QIn m_q_in;
+  QOut m_q_out;
+  KIn m_k;
+  VIn m_v;
+  KCache m_k_cache;
+  VCache m_v_cache;
+  Eval m_eval;
+  Tokens m_tokens;
+  Positions m_positions;
+  Slots m_slots;
+  Norm m_norm;
+  Flagger m_flagger;
+  KernelConfig m_cfg;
+  CacheConfig m_cache;
+  std::int64_t m_token_offset = 0;
+
+  static std::size_t scratch_bytes(int half, bool use_scratch) {
+    return use_scratch ? acc_scratch::shmem_size(2 * static_cast<std::size_t>(half)) : 0;
+  }
+
+  /// The token's slot (negative: padding, not cached); false when the token is flagged and skipped.
+  KOKKOS_INLINE_FUNCTION bool accept(const TokenCoord& c, const Position& pos, std::int64_t& slot) const {
+    slot = m_slots(c);
+    const unsigned extra = slot >= m_cache.capacity ? reason_slot_past_cache : 0u;
+    return accept_token(m_tokens, m_positions, m_flagger, m_cfg.position_limit, c, pos, extra);
+  }
+
+  KOKKOS_INLINE_FUNCTION Acc inverse_rms(const Acc sum) const {
+    return Impl::inverse_rms(sum, m_cfg.head_dim, m_norm.m_epsilon);
+  }
+
+  // ---- host_rows ---------------------------------------------------------------------------------
+
+  /// One head row: in (type T) normalised (with a weight), rotated by cs/sn and stored to out
+  /// (type Out, divided by `scale` for fp8); the unrotated tail copied the same way. Every
+  /// intermediate is a T, so the steps run as separate vectorisable loops over a local row.
+  template <PairStyle Style, class T, class Out, class Weight>
+  KOKKOS_INLINE_FUNCTION void host_row(const T* in, Out* out, const Acc* cs, const Acc* sn,
+                                       const Weight& weight, float scale) const {
+    const int half = m_cfg.half, dim = m_cfg.head_dim;
+    if constexpr (!Norm::enabled && std::is_same_v<T, Out>) {
+      rotate_row_pairs<Style>(in, out, cs, sn, half, 0, half);
+      if (in != out) copy_row(in + 2 * half, out + 2 * half, dim - 2 * half, scale);
+    } else {
+      T row[cache_host_dim];
+      const T* src = in;
+      if constexpr (Norm::enabled) {
+        Acc sum = 0;
+        for (int d = 0; d < dim; ++d) sum += static_cast<Acc>(in[d]) * static_cast<Acc>(in[d]);
+        const Acc inv_rms = inverse_rms(sum);
+        for (int d = 0; d < dim; ++d)
+          row[d] = static_cast<T>(normed_value(in[d], inv_rms, weight, d, m_norm.m_offset_one));
+        src = row;
+      }
+      rotate_row_pairs<Style>(src, row, cs, sn, half, 0, half);
+      if (src != row)
+        for (int d = 2 * half; d < dim; ++d) row[d] = src[d];
+      copy_row(row, out, dim, scale);
+    }
+  }
+
+  /// n elements of type T stored as Out (a plain copy when the types agree).
+  template <class T, class Out>
+  KOKKOS_FORCEINLINE_FUNCTION static void copy_row(const T* KOKKOS_RESTRICT in, Out* KOKKOS_RESTRICT out,
+                                                   int n, float scale) {
+    for (int d = 0; d < n; ++d) {
+      if constexpr (std::is_same_v<T, Out>)
+        out[d] = in[d];
+      else
+        out[d] = store_as<T, Out>(static_cast<Acc>(in[d]), scale);
+    }
+  }
+
+  template <PairStyle Style>
+  KOKKOS_INLINE_FUNCTION void host_rows_of(const TokenCoord& c, std::int64_t slot, const Acc* cs,
+                                           const Acc* sn) const {
+    const auto q_weight = [&]() {
+      if constexpr (Norm::enabled)
+        return m_norm.m_q;
+      else
+        return 0;
+    }();
+    const auto k_weight = [&]() {
+      if constexpr (Norm::enabled)
+        return m_norm.m_k;
+      else
+        return 0;
+    }();
+    for (int h = 0; h < m_cfg.q_heads; ++h)
+      host_row<Style>(&access::at(m_q_in, c, h, 0), &access::at(m_q_out, c, h, 0), cs, sn, q_weight, 1.0f);
+    if (slot < 0) return;  // padding: q only
+    const std::int64_t block = slot / m_cache.block_size, offset = slot - block * m_cache.block_size;
+    for (int h = 0; h < m_cfg.k_heads; ++h) {
+      host_row<Style>(&access::at(m_k, c, h, 0), &cache::at(m_k_cache, block, offset, h, 0), cs, sn, k_weight,
+                      m_cache.k_scale);
+      copy_row(&access::at(m_v, c, h, 0), &cache::at(m_v_cache, block, offset, h, 0), m_cache.v_dim,
+               m_cache.v_scale);
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(HostRowsTag, const std::int64_t g) const {
+    if constexpr (is_host_execution_space_v<ExecutionSpace>) {
+      const TokenCoord c = m_tokens(g);
+      const Position pos = m_positions(c);
+      std::int64_t slot = -1;
+      if (!accept(c, pos, slot)) return;
+      const Acc* cs = nullptr;
+      const Acc* sn = nullptr;
+      Acc cos_buffer[cache_host_pairs], sin_buffer[cache_host_pairs];
+      bool in_place = false;
+      if constexpr (has_rows_of_v<Eval, Acc>) {
+        const std::int64_t row = common_position(pos);
+        if (!m_cfg.backward && row >= 0) {
+          cs = m_eval.cos_row(row);
+          sn = m_eval.sin_row(row);
+          in_place = true;
+        }
+      }
+      if (!in_place) {
+        for (int i = 0; i < m_cfg.half; ++i) {
+          m_eval(position_of_pair(pos, i), i, cos_buffer[i], sin_buffer[i]);
+          if (m_cfg.backward) sin_buffer[i] = -sin_buffer[i];
+        }
+        cs = cos_buffer;
+        sn = sin_buffer;
+      }
+      if (m_cfg.interleaved)
+        host_rows_of<PairStyle::interleaved>(c, slot, cs, sn);
+      else
+        host_rows_of<PairStyle::half_split>(c, slot, cs, sn);
+    }
+  }
+
+  // ---- lanes ---------------------------------------------------------------------------------------
+
+  /// One head row by the vector lanes of a thread: in(d) read, out(d) written (any strides).
+  template <class T, class Out, class In, class OutRow, class Weight>
+  KOKKOS_INLINE_FUNCTION void lanes_row(const member_type& member, const In& in, const OutRow& out,
+                                        const acc_scratch& cs, const Position& pos, const Weight& weight,
+                                        float scale) const {
+    const int half = m_cfg.half, dim = m_cfg.head_dim;
+    Acc inv_rms = 1;
+    if constexpr (Norm::enabled) {
+      Acc sum = 0;
+      Kokkos::parallel_reduce(
+          Kokkos::ThreadVectorRange(member, dim),
+          [&](const int d, Acc& partial) {
+            const Acc x = static_cast<Acc>(in(d));
+            partial += x * x;
+          },
+          sum);
+      inv_rms = inverse_rms(sum);
+    }
+    const auto value = [&](int d) -> Acc {
+      if constexpr (Norm::enabled)
+        return normed_value(static_cast<T>(in(d)), inv_rms, weight, d, m_norm.m_offset_one);
+      else
+        return static_cast<Acc>(in(d));
+    };
+    const bool interleaved = m_cfg.interleaved;
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, half), [&](const int i) {
+      Acc cv, sv;
+      if (m_cfg.use_scratch) {
+        cv = cs(i);
+        sv = cs(half + i);
+      } else {
+        m_eval(position_of_pair(pos, i), i, cv, sv);
+        if (m_cfg.backward) sv = -sv;
+      }
+      const int i1 = interleaved ? PairIndex<PairStyle::interleaved>::first(i, half)
+                                 : PairIndex<PairStyle::half_split>::first(i, half);
+      const int i2 = interleaved ? PairIndex<PairStyle::interleaved>::second(i, half)
+                                 : PairIndex<PairStyle::half_split>::second(i, half);
+      Acc y1, y2;
+      rotate_pair(cv, sv, value(i1), value(i2), y1, y2);
+      out(i1) = store_as<T, Out>(y1, scale);
+      out(i2) = store_as<T, Out>(y2, scale);
+    });
+    Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, 2 * half, dim),
+                         [&](const int d) { out(d) = store_as<T, Out>(value(d), scale); });
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(TeamTag, const member_type& member) const {
+    const std::int64_t g = m_token_offset + member.league_rank();
+    const TokenCoord c = m_tokens(g);
+    const Position pos = m_positions(c);
+    std::int64_t slot = m_slots(c);
+    bool ok = false;
+    // One thread flags (a skipped token is counted once); every thread learns the verdict.
+    Kokkos::single(
+        Kokkos::PerTeam(member), [&](bool& verdict) { verdict = accept(c, pos, slot); }, ok);
+    if (!ok) return;
+    const int half = m_cfg.half;
+    const acc_scratch cs(member.team_scratch(0), m_cfg.use_scratch ? 2 * half : 0);
+    if (m_cfg.use_scratch) {
+      Kokkos::parallel_for(Kokkos::TeamVectorRange(member, half), [&](const int i) {
+        Acc cv, sv;
+        m_eval(position_of_pair(pos, i), i, cv, sv);
+        cs(i) = cv;
+        cs(half + i) = m_cfg.backward ? -sv : sv;
+      });
+      member.team_barrier();
+    }
+    const int q_heads = m_cfg.q_heads, kv_heads = m_cfg.k_heads;
+    const int rows = q_heads + (slot >= 0 ? 2 * kv_heads : 0);
+    const std::int64_t block = slot >= 0 ? slot / m_cache.block_size : 0;
+    const std::int64_t offset = slot >= 0 ? slot - block * m_cache.block_size : 0;
+    Kokkos::parallel_for(Kokkos::TeamThreadRange(member, rows), [&](const int r) {
+      if (r < q_heads) {
+        const auto in = [&](int d) -> const auto& {
+          return access::at(m_q_in, c, r, d);
+        };
+        const auto out = [&](int d) -> auto& {
+          return access::at(m_q_out, c, r, d);
+        };
+        if constexpr (Norm::enabled)
+          lanes_row<QT, QT>(member, in, out, cs, pos, m_norm.m_q, 1.0f);
+        else
+          lanes_row<QT, QT>(member, in, out, cs, pos, 0, 1.0f);
+      } else if (r < q_heads + kv_heads) {
+        const int h = r - q_heads;
+        const auto in = [&](int d) -> const auto& {
+          return access::at(m_k, c, h, d);
+        };
+        const auto out = [&](int d) -> auto& {
+          return cache::at(m_k_cache, block, offset, h, d);
+        };
+        if constexpr (Norm::enabled)
+          lanes_row<KT, KC>(member, in, out, cs, pos, m_norm.m_k, m_cache.k_scale);
+        else
+          lanes_row<KT, KC>(member, in, out, cs, pos, 0, m_cache.k_scale);
+      } else {
+        const int h = r - q_heads - kv_heads;
+        Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, m_cache.v_dim), [&](const int d) {
+          cache::at(m_v_cache, block, offset, h, d) =
+              store_as<VT, VC>(static_cast<Acc>(access::at(m_v, c, h, d)), m_cache.v_scale);
+        });
+      }
+    });
+  }
+};
+
+}  // namespace KokkosRope::Impl
+
+#endif

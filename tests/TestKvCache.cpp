@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: Apache-2.0
+// The serving kernels (RotateAndCache.hpp) against the composition of the unfused operations
+// (KvCacheHarness.hpp): every cache element type (fp32, fp16, bf16, fp8 e4m3 / e5m2 with scales,
+// mixed) with every block order, slot scheme, kernel path and QK norm; and the in-kernel check of
+// a slot past the cache. TestKvCacheLayouts.cpp covers the layouts, positions and sources.
+#include "TestCategory.hpp"
+
+#include "KvCacheHarness.hpp"
+
+#include <KokkosRopeTesting_Fill.hpp>
+
+using namespace KokkosRope;
+using namespace KokkosRopeTest;
+
+namespace {
+
+// The element-type product: packed(cu_seqlens), token positions, a table; every block order,
+// slot scheme, kernel path and norm, with pair style, rotary and q in place or copied cycled.
+template <class Space, class T, class C>
+void cache_product(float k_scale = 1, float v_scale = 1) {
+  std::vector<KernelPath> paths = {KernelPath::automatic, KernelPath::lanes};
+  if (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible)
+    paths.push_back(KernelPath::host_rows);
+  int n = 0, failures = 0;
+  for (auto slots : {SlotKind::mapping, SlotKind::table})
+    for (bool hnd : {false, true})
+      for (auto path : paths)
+        for (auto norm : {NormKind::none, NormKind::scale, NormKind::offset_one}) {
+          CacheHarness<Space, T, C, false> h;
+          h.k_scale = k_scale;
+          h.v_scale = v_scale;
+          h.c.layout = LayoutKind::packed_cu;
+          h.c.positions = PosKind::tokens;
+          h.c.slots = slots;
+          h.c.hnd = hnd;
+          h.c.path = path;
+          h.c.norm = norm;
+          h.c.pair = n % 2 ? PairStyle::interleaved : PairStyle::half_split;
+          h.c.rotary_dim = n % 3 == 1 ? 32 : 64;
+          h.c.copy_q = n % 5 >= 3;
+          ++n;
+          failures += h.run();
+        }
+  EXPECT_EQ(failures, 0);
+  ::testing::Test::RecordProperty("cases", n);
+}
+
+}  // namespace
+
+template <class Space>
+class KvCache : public ::testing::Test {};
+KOKKOSROPE_TYPED_TEST_SUITE(KvCache);
+
+TYPED_TEST(KvCache, Float) {
+  cache_product<TypeParam, float, float>();
+}
+TYPED_TEST(KvCache, Bfloat16) {
+  cache_product<TypeParam, bfloat16, bfloat16>();
+}
+TYPED_TEST(KvCache, Half) {
+  cache_product<TypeParam, Kokkos::Experimental::half_t, Kokkos::Experimental::half_t>();
+}
+TYPED_TEST(KvCache, Bfloat16ToFloat) {
+  cache_product<TypeParam, bfloat16, float>();
+}
+TYPED_TEST(KvCache, Bfloat16ToE4m3) {
+  cache_product<TypeParam, bfloat16, float8_e4m3>(0.0625f, 0.03125f);
+}
+TYPED_TEST(KvCache, Bfloat16ToE5m2) {
+  cache_product<TypeParam, bfloat16, float8_e5m2>(0.5f, 2.0f);
+}
+TYPED_TEST(KvCache, FloatToE4m3) {
+  cache_product<TypeParam, float, float8_e4m3>(1.0f, 0.25f);
+}
+TYPED_TEST(KvCache, HalfToE4m3) {
+  cache_product<TypeParam, Kokkos::Experimental::half_t, float8_e4m3>(0.125f, 1.0f);
+}
+
+// A slot past the cache, on the default in-kernel path: the token is flagged and skipped (its q
+// not rotated, nothing cached), every other token done; before the kernel, nothing is written.
+TYPED_TEST(KvCache, SlotPastTheCacheIsFlagged) {
+  using Space = TypeParam;
+  using Memory = typename Space::memory_space;
+  const Space space;
+  Params p;
+  p.head_dim = p.rotary_dim = 64;
+  p.theta = 10000.0;
+  Table<Memory> table(space, p, 16);
+  Kokkos::View<float***, Memory> q("q", 4, 2, 64), k("k", 4, 1, 64), v("v", 4, 1, 64), q0("q0", 4, 2, 64);
+  KokkosRopeTesting::fill(space, q, 1);
+  KokkosRopeTesting::fill(space, k, 2);
+  KokkosRopeTesting::fill(space, v, 3);
+  Kokkos::deep_copy(space, q0, q);
+  Kokkos::View<float****, Memory> kc("kc", 2, 4, 1, 64), vc("vc", 2, 4, 1, 64);
+  Kokkos::View<int*, Memory> slots("slots", 4);
+  auto s_h = Kokkos::create_mirror_view(slots);
+  s_h(0) = 1;
+  s_h(1) = 8;  // 2 blocks of 4: slot 8 is one past the cache
+  s_h(2) = -1;
+  s_h(3) = 7;
+  Kokkos::deep_copy(space, slots, s_h);
+  RotateStatus<Memory> status(space);
+  RotateOptions in_kernel;
+  in_kernel.validation = Validation::in_kernel;
+  rotate_and_cache(space, packed(), q, k, v, paged_kv_cache(cache_nhd, kc, vc), slot_mapping(slots), table,
+                   ImplicitPositions{}, in_kernel, status);
+  const RotateReport report = status.report(space);
+  EXPECT_EQ(report.flagged_tokens, 1);
+  EXPECT_EQ(report.first_token, 1);
+  EXPECT_EQ(report.reasons, unsigned(slot_past_cache));
+  auto q_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, q);
+  auto q0_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, q0);
+  auto kc_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, kc);
+  auto v_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, v);
+  auto vc_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, vc);
+  for (int d = 0; d < 64; ++d) {
+    EXPECT_EQ(q_h(1, 0, d), q0_h(1, 0, d)) << "the flagged token's q was rotated";
+    EXPECT_EQ(vc_h(0, 1, 0, d), v_h(0, 0, d)) << "token 0's v is not in slot 1";
+    EXPECT_EQ(vc_h(1, 3, 0, d), v_h(3, 0, d)) << "token 3's v is not in slot 7";
+  }
+  EXPECT_NE(q_h(2, 0, 1), q0_h(2, 0, 1)) << "the padding token's q was not rotated";
+  int written = 0;
+  for (int b = 0; b < 2; ++b)
+    for (int o = 0; o < 4; ++o) written += kc_h(b, o, 0, 0) != 0.0f;
+  EXPECT_EQ(written, 2) << "only slots 1 and 7 may be written";
+
+  if constexpr (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible) {
+    Kokkos::deep_copy(space, q, q0);
+    Kokkos::View<float****, Memory> kc2("kc2", 2, 4, 1, 64), vc2("vc2", 2, 4, 1, 64);
+    bool thrown = false;
+    try {
+      rotate_and_cache(space, packed(), q, k, v, paged_kv_cache(cache_nhd, kc2, vc2), slot_mapping(slots),
+                       table);
+    } catch (const InvalidArgument&) {
+      thrown = true;
+    }
+    EXPECT_TRUE(thrown);
+    space.fence();
+    auto q2 = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, q);
+    auto kc2_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, kc2);
+    for (int d = 0; d < 64; ++d) {
+      EXPECT_EQ(q2(0, 0, d), q0_h(0, 0, d)) << "q written before the check";
+      EXPECT_EQ(kc2_h(0, 1, 0, d), 0.0f) << "the cache written before the check";
+    }
+  }
+}
