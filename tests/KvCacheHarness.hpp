@@ -19,6 +19,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -295,8 +296,11 @@ struct CacheHarness {
     const auto with_slots = [&](const auto& cache_arg) {
       if (c.slots == SlotKind::mapping)
         call(cache_arg, slot_mapping(slot_view));
-      else
+      else if constexpr (!Full || std::is_same_v<Positions, ImplicitPositions>)
         call(cache_arg, block_table_slots(table, lengths));
+      else  // the layouts test's block-table cases: compiled with implicit positions only
+        throw std::logic_error("KvCacheHarness: block_table_slots with " + c.describe() +
+                               " is not compiled (Full: implicit positions only)");
     };
     if constexpr (!Full) {
       if (c.hnd)

@@ -28,6 +28,10 @@
 extern "C" const char* __lsan_default_suppressions() {
   return "leak:libmpi.so\nleak:libpmix.so\nleak:libopen-pal.so\nleak:libprrte.so\nleak:libhwloc.so\n";
 }
+// They are built without frame pointers: ASan's fast unwinder stops at the first frame of theirs
+// (a strdup in libc, reported with an unknown caller), where no suppression can match. The slow
+// unwinder follows their unwind tables, so their frames, and the suppressions, are seen.
+extern "C" const char* __asan_default_options() { return "fast_unwind_on_malloc=0"; }
 #endif
 
 namespace {

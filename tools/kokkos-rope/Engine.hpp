@@ -300,6 +300,20 @@ void run_cache_typed(int space, const RotationJob& job, const CacheJob& cache, c
   });
 }
 
+// The engine of one dtype: explicitly instantiated in its own Engine_<dtype>.cpp (so a build
+// compiles the four in parallel), declared extern here so no other unit instantiates it again.
+#define KOKKOSROPE_TOOL_ENGINE_INSTANCES(EXTERN, T)                                                        \
+  EXTERN template void run_typed<T>(int, const RotationJob&, const std::vector<double>&,                \
+                                    const std::vector<double>&, std::vector<double>&, std::vector<double>&); \
+  EXTERN template void run_cache_typed<T>(int, const RotationJob&, const CacheJob&, const std::vector<double>&, \
+                                          const std::vector<double>&, const std::vector<double>&,          \
+                                          std::vector<double>&, CacheResult&);
+
+KOKKOSROPE_TOOL_ENGINE_INSTANCES(extern, float)
+KOKKOSROPE_TOOL_ENGINE_INSTANCES(extern, double)
+KOKKOSROPE_TOOL_ENGINE_INSTANCES(extern, Kokkos::Experimental::half_t)
+KOKKOSROPE_TOOL_ENGINE_INSTANCES(extern, Kokkos::Experimental::bhalf_t)
+
 }  // namespace KokkosRopeTool
 
 #endif

@@ -3,9 +3,5 @@
 #include "Engine.hpp"
 
 namespace KokkosRopeTool {
-template void run_typed<Kokkos::Experimental::bhalf_t>(int, const RotationJob&, const std::vector<double>&, const std::vector<double>&,
-                            std::vector<double>&, std::vector<double>&);
-template void run_cache_typed<Kokkos::Experimental::bhalf_t>(int, const RotationJob&, const CacheJob&, const std::vector<double>&,
-                                  const std::vector<double>&, const std::vector<double>&, std::vector<double>&,
-                                  CacheResult&);
+KOKKOSROPE_TOOL_ENGINE_INSTANCES(, Kokkos::Experimental::bhalf_t)
 }  // namespace KokkosRopeTool

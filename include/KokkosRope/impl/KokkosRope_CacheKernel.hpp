@@ -58,15 +58,12 @@ struct BlockTableMap {
 
 // ---- cache block orders ----------------------------------------------------------------------------
 
+/// The extents a block order puts where, for the launch's checks (the kernel indexes either order
+/// through CacheConfig::head_major).
 template <class Order>
 struct CacheAccess;
 template <>
 struct CacheAccess<CacheNHD> {
-  template <class V>
-  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, std::int64_t block, std::int64_t offset,
-                                                       int h, int d) {
-    return v(block, offset, h, d);
-  }
   template <class V>
   static std::int64_t block_size(const V& v) {
     return static_cast<std::int64_t>(v.extent(1));
@@ -79,11 +76,6 @@ struct CacheAccess<CacheNHD> {
 };
 template <>
 struct CacheAccess<CacheHND> {
-  template <class V>
-  KOKKOS_FORCEINLINE_FUNCTION static decltype(auto) at(const V& v, std::int64_t block, std::int64_t offset,
-                                                       int h, int d) {
-    return v(block, h, offset, d);
-  }
   template <class V>
   static std::int64_t block_size(const V& v) {
     return static_cast<std::int64_t>(v.extent(2));
@@ -123,18 +115,18 @@ struct CacheConfig {
   int v_dim = 0;
   float k_scale = 1;
   float v_scale = 1;
+  bool head_major = false;  // HND blocks; a runtime choice, so both orders share one kernel
 };
 
-template <class ExecutionSpace, class Layout, class Order, class Acc, class QIn, class QOut, class KIn,
-          class VIn, class KCache, class VCache, class Eval, class Tokens, class Positions, class Slots,
-          class Norm, class Flagger>
+template <class ExecutionSpace, class Layout, class Acc, class QIn, class QOut, class KIn, class VIn,
+          class KCache, class VCache, class Eval, class Tokens, class Positions, class Slots, class Norm,
+          class Flagger>
 struct RotateCacheKernel {
   using team_policy = Kokkos::TeamPolicy<ExecutionSpace, TeamTag>;
   using member_type = typename team_policy::member_type;
   using acc_scratch =
       Kokkos::View<Acc*, typename ExecutionSpace::scratch_memory_space, Kokkos::MemoryUnmanaged>;
   using access = Access<Layout>;
-  using cache = CacheAccess<Order>;
   using Position = decltype(std::declval<const Positions&>()(TokenCoord{}));
   using QT = typename QOut::non_const_value_type;
   using KT = typename KIn::non_const_value_type;
@@ -167,6 +159,13 @@ struct RotateCacheKernel {
     slot = m_slots(c);
     const unsigned extra = slot >= m_cache.capacity ? reason_slot_past_cache : 0u;
     return accept_token(m_tokens, m_positions, m_flagger, m_cfg.position_limit, c, pos, extra);
+  }
+
+  /// Element (block, offset, h, d) of a cache View in the cache's block order.
+  template <class V>
+  KOKKOS_FORCEINLINE_FUNCTION decltype(auto) cache_at(const V& v, std::int64_t block, std::int64_t offset, int h,
+                                                      int d) const {
+    return m_cache.head_major ? v(block, h, offset, d) : v(block, offset, h, d);
   }
 
   KOKKOS_INLINE_FUNCTION Acc inverse_rms(const Acc sum) const {
@@ -235,9 +234,9 @@ struct RotateCacheKernel {
     if (slot < 0) return;  // padding: q only
     const std::int64_t block = slot / m_cache.block_size, offset = slot - block * m_cache.block_size;
     for (int h = 0; h < m_cfg.k_heads; ++h) {
-      host_row<Style>(&access::at(m_k, c, h, 0), &cache::at(m_k_cache, block, offset, h, 0), cs, sn, k_weight,
+      host_row<Style>(&access::at(m_k, c, h, 0), &cache_at(m_k_cache, block, offset, h, 0), cs, sn, k_weight,
                       m_cache.k_scale);
-      copy_row(&access::at(m_v, c, h, 0), &cache::at(m_v_cache, block, offset, h, 0), m_cache.v_dim,
+      copy_row(&access::at(m_v, c, h, 0), &cache_at(m_v_cache, block, offset, h, 0), m_cache.v_dim,
                m_cache.v_scale);
     }
   }
@@ -367,7 +366,7 @@ struct RotateCacheKernel {
           return access::at(m_k, c, h, d);
         };
         const auto out = [&](int d) -> auto& {
-          return cache::at(m_k_cache, block, offset, h, d);
+          return cache_at(m_k_cache, block, offset, h, d);
         };
         if constexpr (Norm::enabled)
           lanes_row<KT, KC>(member, in, out, cs, pos, m_norm.m_k, m_cache.k_scale);
@@ -376,7 +375,7 @@ struct RotateCacheKernel {
       } else {
         const int h = r - q_heads - kv_heads;
         Kokkos::parallel_for(Kokkos::ThreadVectorRange(member, m_cache.v_dim), [&](const int d) {
-          cache::at(m_v_cache, block, offset, h, d) =
+          cache_at(m_v_cache, block, offset, h, d) =
               store_as<VT, VC>(static_cast<Acc>(access::at(m_v, c, h, d)), m_cache.v_scale);
         });
       }

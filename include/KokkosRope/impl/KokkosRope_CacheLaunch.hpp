@@ -213,6 +213,7 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
   cache_cfg.v_dim = access::dim(v);
   cache_cfg.k_scale = cache.k_scale;
   cache_cfg.v_scale = cache.v_scale;
+  cache_cfg.head_major = std::is_same_v<Order, CacheHND>;
   if (setup.validation == Validation::before_kernel) {
     typename SlotCheck<decltype(setup.tokens), decltype(slot_map)>::value_type first{};
     Kokkos::parallel_reduce(
@@ -277,7 +278,7 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
   const std::string label = std::string("KokkosRope::") + where + "[" + path_name(cfg.path) + "]";
   source.visit([&](const auto& eval) {
     using Kernel =
-        RotateCacheKernel<ExecutionSpace, Layout, Order, Acc, QIn, QOut, KIn, VIn, KCache, VCache,
+        RotateCacheKernel<ExecutionSpace, Layout, Acc, QIn, QOut, KIn, VIn, KCache, VCache,
                           std::decay_t<decltype(eval)>, std::decay_t<decltype(setup.tokens)>,
                           std::decay_t<decltype(setup.positions)>, std::decay_t<decltype(slot_map)>,
                           std::decay_t<decltype(norm_map)>, std::decay_t<decltype(flagger)>>;
