@@ -17,7 +17,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <exception>
 #include <functional>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -112,6 +114,13 @@ inline Settings settings;
 inline bool any_failure = false;
 inline std::map<std::string, double> verified;  ///< verify_key -> max relative error (passed)
 inline std::map<std::int64_t, double> copy_gbps_by_bytes;
+
+/// A case that threw: the run fails at exit (Main), and the case reports the error in the output.
+inline void fail_case(benchmark::State& state, const std::string& name, const std::exception& e) {
+  any_failure = true;
+  std::cerr << "ERROR in " << name << ": " << e.what() << std::endl;
+  state.SkipWithError(e.what());
+}
 
 inline double median(std::vector<double> v) {
   if (v.empty()) return 0.0;

@@ -487,9 +487,7 @@ void run_serving(benchmark::State& state, const ServingCase& c) {
     state.counters["seq"] = static_cast<double>(c.seq);
     state.SetLabel(c.label());
   } catch (const std::exception& e) {
-    any_failure = true;
-    std::cerr << "ERROR in " << c.name() << ": " << e.what() << std::endl;
-    state.SkipWithError(e.what());
+    fail_case(state, c.name(), e);
   }
 }
 

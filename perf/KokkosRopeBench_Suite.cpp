@@ -134,9 +134,7 @@ void run_case(benchmark::State& state, const Case& c) {
     state.counters["seq"] = static_cast<double>(c.seq);
     state.SetLabel(c.label());
   } catch (const std::exception& e) {
-    any_failure = true;
-    std::cerr << "ERROR in " << c.name() << ": " << e.what() << std::endl;
-    state.SkipWithError(e.what());
+    fail_case(state, c.name(), e);
   }
 }
 

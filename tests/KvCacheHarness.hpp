@@ -60,6 +60,14 @@ struct Case {
   }
 };
 
+/// The kernel paths a serving call takes on Space: automatic, lanes, and host_rows on host spaces.
+template <class Space>
+std::vector<KernelPath> cache_kernel_paths() {
+  std::vector<KernelPath> paths = {KernelPath::automatic, KernelPath::lanes};
+  if (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible) paths.push_back(KernelPath::host_rows);
+  return paths;
+}
+
 // Geometry: 2 sequences of 4 and 6 tokens (bshd/bhsd: 2 x 5), 4 q heads, 2 kv heads, head_dim 64,
 // 8 blocks of 4 slots.
 constexpr int q_heads = 4, kv_heads = 2, head_dim = 64, block_size = 4, num_blocks = 8;

@@ -18,9 +18,7 @@ namespace {
 // slot scheme, kernel path and norm, with pair style, rotary and q in place or copied cycled.
 template <class Space, class T, class C>
 void cache_product(float k_scale = 1, float v_scale = 1) {
-  std::vector<KernelPath> paths = {KernelPath::automatic, KernelPath::lanes};
-  if (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible)
-    paths.push_back(KernelPath::host_rows);
+  const auto paths = cache_kernel_paths<Space>();
   int n = 0, failures = 0;
   for (auto slots : {SlotKind::mapping, SlotKind::table})
     for (bool hnd : {false, true})

@@ -15,9 +15,7 @@ KOKKOSROPE_TYPED_TEST_SUITE(KvCacheLayouts);
 
 TYPED_TEST(KvCacheLayouts, EveryLayoutPositionsAndSource) {
   using Space = TypeParam;
-  std::vector<KernelPath> paths = {KernelPath::automatic, KernelPath::lanes};
-  if (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible)
-    paths.push_back(KernelPath::host_rows);
+  const auto paths = cache_kernel_paths<Space>();
   int n = 0, failures = 0;
   for (auto layout : {LayoutKind::bshd, LayoutKind::bhsd, LayoutKind::packed_cu, LayoutKind::packed_one})
     for (auto slots : {SlotKind::mapping, SlotKind::table})

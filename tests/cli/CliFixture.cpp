@@ -211,6 +211,18 @@ Kokkos::View<std::int64_t*, Mem> ints1(const std::vector<std::int64_t>& values) 
   return v;
 }
 
+/// An .npy file's integers in a row-major View of the given extents (their order as stored).
+template <class V, class... Extents>
+V ints_as(const HostArray& a, Extents... extents) {
+  V v("ints", extents...);
+  if (a.ints.size() != v.span()) throw std::runtime_error("ints_as: the array has " + std::to_string(a.ints.size()) +
+                                                          " values, the view " + std::to_string(v.span()));
+  auto h = Kokkos::create_mirror_view(v);
+  for (std::size_t i = 0; i < h.span(); ++i) h.data()[i] = a.ints[i];
+  Kokkos::deep_copy(v, h);
+  return v;
+}
+
 int verify(const std::string& dir, const std::string& config, const std::string& mrope_config) {
   auto in = [&](const std::string& n) { return (fs::path(dir) / n).string(); };
   auto out = [&](const std::string& n) { return (fs::path(dir) / "out" / n).string(); };
@@ -248,11 +260,7 @@ int verify(const std::string& dir, const std::string& config, const std::string&
     auto q = make<bhalf, V4<bhalf>>(read_npy(in("q_bshd_bf16.npy"), "q", true), "q");
     auto k = make<bhalf, V4<bhalf>>(read_npy(in("k_bshd_bf16.npy"), "k", true), "k");
     auto qo = like(q, "qo"), ko = like(k, "ko");
-    HostArray pos = read_npy(in("pos_bs.npy"), "pos");
-    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> p("p", 2, 5);
-    auto hp = Kokkos::create_mirror_view(p);
-    for (int i = 0; i < 10; ++i) hp.data()[i] = pos.ints[i];
-    Kokkos::deep_copy(p, hp);
+    const auto p = ints_as<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem>>(read_npy(in("pos_bs.npy"), "pos"), 2, 5);
     RotateOptions opt;
     opt.direction = Direction::backward;
     rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, inter), token_positions(p), opt);
@@ -270,11 +278,7 @@ int verify(const std::string& dir, const std::string& config, const std::string&
     auto q = make<float, V4<float>>(read_npy(in("q_bshd_f32.npy"), "q"), "q");
     auto k = make<float, V4<float>>(read_npy(in("k_bshd_f32.npy"), "k"), "k");
     auto qo = like(q, "qo"), ko = like(k, "ko");
-    const HostArray a = read_npy(in("pos_mrope_bs.npy"), "streams");
-    Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem> p("p", 3, 2, 5);
-    auto hp = Kokkos::create_mirror_view(p);
-    for (int i = 0; i < 30; ++i) hp.data()[i] = a.ints[i];
-    Kokkos::deep_copy(p, hp);
+    const auto p = ints_as<Kokkos::View<std::int64_t***, Kokkos::LayoutRight, Mem>>(read_npy(in("pos_mrope_bs.npy"), "streams"), 3, 2, 5);
     rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, mm.params), multimodal_positions(p, mrope_section_of(mm)));
     expect_equal("v6 bshd f32 mrope q", download<float>(qo, DType::f32), out("v6.q.npy"));
     expect_equal("v6 bshd f32 mrope k", download<float>(ko, DType::f32), out("v6.k.npy"));
@@ -283,11 +287,7 @@ int verify(const std::string& dir, const std::string& config, const std::string&
     auto q = make<half, V3<half>>(read_npy(in("q_thd_f16.npy"), "q"), "q");
     auto k = make<half, V3<half>>(read_npy(in("k_thd_f16.npy"), "k"), "k");
     auto qo = like(q, "qo"), ko = like(k, "ko");
-    const HostArray a = read_npy(in("pos_mrope_t.npy"), "streams");
-    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> p("p", 3, 10);
-    auto hp = Kokkos::create_mirror_view(p);
-    for (int i = 0; i < 30; ++i) hp.data()[i] = a.ints[i];
-    Kokkos::deep_copy(p, hp);
+    const auto p = ints_as<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem>>(read_npy(in("pos_mrope_t.npy"), "streams"), 3, 10);
     MropeSection section = mrope_section_of(mm);
     section.layout = MropeLayout::interleaved;
     rotate_copy(space, packed(ints1({0, 3, 10})), q, k, qo, ko, OnTheFly<Mem>(space, mm.params, Precision::hf_compatible),
@@ -422,11 +422,7 @@ int verify_cache(const std::string& dir, const std::string& config) {
     auto q = make<float, V4<float>>(qa, "q");
     auto k = make<float, V4<float>>(ka, "k");
     auto qo = like(q, "qo"), ko = like(k, "ko");
-    HostArray pos = read_npy(in("pos_bs.npy"), "pos");
-    Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem> p("p", 2, 5);
-    auto hp = Kokkos::create_mirror_view(p);
-    for (int i = 0; i < 10; ++i) hp.data()[i] = pos.ints[i];
-    Kokkos::deep_copy(p, hp);
+    const auto p = ints_as<Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem>>(read_npy(in("pos_bs.npy"), "pos"), 2, 5);
     rotate_copy(space, bshd, q, k, qo, ko, OnTheFly<Mem>(space, params), token_positions(p));
     CacheCase c{"c3", DType::f32, true, 6, 4, Fp8::e4m3, 0.5f, 2.0f};
     check(c, ka, read_npy(in("v_bshd_f32.npy"), "v"), download<float>(qo, DType::f32), download<float>(ko, DType::f32),

@@ -5,14 +5,7 @@
 # trips (apply, then --backward, returns the input).
 #   cmake -DTOOL=kokkos-rope -DFIXTURE=cli_fixture -DDIR=work -DCONFIG=llama3.1-8b.json
 #         -DMROPE_CONFIG=qwen2-vl-7b.json -P apply_flow.cmake
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  string(REPLACE ";" " " shown "${ARGN}")
-  message("$ ${shown}\n${out}${err}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "FAILED (exit status ${rc}): ${shown}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 
 set(in ${DIR})
 set(out ${DIR}/out)

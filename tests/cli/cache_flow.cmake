@@ -4,14 +4,7 @@
 # padding slots, int32 and [batch, seq] slots), their q and paged caches compared byte for byte
 # with rotate_copy + a host scatter by slot (cli_fixture verify-cache).
 #   cmake -DTOOL=kokkos-rope -DFIXTURE=cli_fixture -DDIR=work -DCONFIG=llama3.1-8b.json -P cache_flow.cmake
-function(run)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  string(REPLACE ";" " " shown "${ARGN}")
-  message("$ ${shown}\n${out}${err}")
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "FAILED (exit status ${rc}): ${shown}")
-  endif()
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/run_step.cmake)
 
 set(in ${DIR})
 set(out ${DIR}/out_cache)  # not apply_flow's out/, which that flow clears

@@ -80,6 +80,17 @@ void upload_values(const Space& space, const View& view, const std::vector<doubl
   space.fence("kokkos-rope: upload");  // the host mirror dies at return
 }
 
+/// Indices (positions, cu_seqlens, slots) in a View of the space's memory; `host` outlives the
+/// copy (the callers' jobs hold it until their fence).
+template <class Space>
+Kokkos::View<std::int64_t*, typename Space::memory_space> upload_indices(const Space& space, const std::string& label,
+                                                                         const std::vector<std::int64_t>& host) {
+  Kokkos::View<std::int64_t*, typename Space::memory_space> view(
+      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, label), host.size());
+  Kokkos::deep_copy(space, view, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(host.data(), host.size()));
+  return view;
+}
+
 template <class T, class Space, class View>
 void download_values(const Space& space, const View& view, std::vector<double>& values) {
   auto host = Kokkos::create_mirror_view(Kokkos::WithoutInitializing, view);
@@ -102,10 +113,7 @@ void run_in_space(const Space& space, const RotationJob& job, const std::vector<
   auto ext = [](const std::vector<std::int64_t>& s, std::size_t i) { return static_cast<std::size_t>(s[i]); };
   // The positions in the job's order (one block, or three for multimodal RoPE), alive until the
   // fence after the rotation; each call views them with the rank it needs.
-  Kokkos::View<std::int64_t*, Mem> positions(
-      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), job.positions.size());
-  Kokkos::deep_copy(space, positions,
-                    Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.positions.data(), job.positions.size()));
+  const auto positions = upload_indices(space, "kokkos-rope::positions", job.positions);
   using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
 
   if (job.layout == Layout::thd) {
@@ -116,11 +124,9 @@ void run_in_space(const Space& space, const RotationJob& job, const std::vector<
     V kv(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::k"), ext(ks, 0), ext(ks, 1), ext(ks, 2));
     V qo(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::q_out"), ext(qs, 0), ext(qs, 1), ext(qs, 2));
     V ko(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::k_out"), ext(ks, 0), ext(ks, 1), ext(ks, 2));
-    Kokkos::View<std::int64_t*, Mem> cu(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::cu_seqlens"),
-                                        job.cu_seqlens.size());
+    const auto cu = upload_indices(space, "kokkos-rope::cu_seqlens", job.cu_seqlens);
     upload_values<T>(space, qv, q);
     if (has_k) upload_values<T>(space, kv, k);
-    Kokkos::deep_copy(space, cu, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.cu_seqlens.data(), job.cu_seqlens.size()));
     if (job.mrope)
       rotate_copy(space, packed(cu), qv, kv, qo, ko, source,
                   multimodal_positions(Kokkos::View<std::int64_t**, Kokkos::LayoutRight, Mem, Unmanaged>(
@@ -205,13 +211,8 @@ void run_cache_in_space(const Space& space, const RotationJob& job, const CacheJ
   options.direction = job.backward ? Direction::backward : Direction::forward;
   OnTheFly<Mem> source(space, job.params, job.precision, job.seq_len);
   auto ext = [](const std::vector<std::int64_t>& s, std::size_t i) { return static_cast<std::size_t>(s[i]); };
-  Kokkos::View<std::int64_t*, Mem> positions(
-      Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::positions"), job.positions.size());
-  Kokkos::deep_copy(space, positions,
-                    Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(job.positions.data(), job.positions.size()));
-  Kokkos::View<std::int64_t*, Mem> slots(Kokkos::view_alloc(space, Kokkos::WithoutInitializing, "kokkos-rope::slots"),
-                                         cj.slots.size());
-  Kokkos::deep_copy(space, slots, Kokkos::View<const std::int64_t*, Kokkos::HostSpace>(cj.slots.data(), cj.slots.size()));
+  const auto positions = upload_indices(space, "kokkos-rope::positions", job.positions);
+  const auto slots = upload_indices(space, "kokkos-rope::slots", cj.slots);
   using Unmanaged = Kokkos::MemoryTraits<Kokkos::Unmanaged>;
 
   // The cache, zero-initialised: [num_blocks, block_size, heads, dim] (NHD) or [.., heads, block_size, ..].
