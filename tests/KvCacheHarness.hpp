@@ -60,11 +60,12 @@ struct Case {
   }
 };
 
-/// The kernel paths a serving call takes on Space: automatic, lanes, and host_rows on host spaces.
+/// The kernel paths a serving call takes on Space: automatic, lanes, and host_rows on host
+/// execution spaces (the launch's own predicate: a device reaching host memory still has no host_rows).
 template <class Space>
 std::vector<KernelPath> cache_kernel_paths() {
   std::vector<KernelPath> paths = {KernelPath::automatic, KernelPath::lanes};
-  if (Kokkos::SpaceAccessibility<Space, Kokkos::HostSpace>::accessible) paths.push_back(KernelPath::host_rows);
+  if (KokkosRope::Impl::is_host_execution_space_v<Space>) paths.push_back(KernelPath::host_rows);
   return paths;
 }
 
