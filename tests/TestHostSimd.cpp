@@ -5,6 +5,8 @@
 // inputs that include what the conversion instruction treats differently: denormal results, NaNs
 // with payloads, infinities and overflow. Row lengths 0..40 cover full and masked steps, on one and
 // on three head rows (cos/sin loaded once for all heads), with gaps between rows left untouched.
+// The serving kernel's host_rows path (rotate_and_cache), which takes the same loops with the
+// cache's head stride, is compared with the same model followed by the cache's conversion.
 #include <KokkosRope.hpp>
 #include <gtest/gtest.h>
 
@@ -12,6 +14,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -155,6 +158,129 @@ TEST(HostSimd, WritesOnlyItsPairs) {
       EXPECT_EQ(r.x[e].bits, input[e].bits) << "element " << e << " is outside pairs [5, 24)";
     }
     EXPECT_GT(changed, 0) << "pairs [5, 24) were not rotated";
+  }
+}
+
+// rotate_and_cache on a host space (host_rows): q in place, k rotated into the cache with the
+// cache's head stride (NHD: the slot's rows are contiguous; HND: a block's head rows apart), v
+// copied; partial and full rotary dims (masked and full steps), padding slots, bf16, float and fp8
+// caches. Expected: the scalar model per pair, the tail copied, then the cache's conversion
+// (fp8: float8_e4m3(float(x) / scale)).
+template <class C, class Order>
+void check_rotate_and_cache(Order order, int rotary_dim) {
+  using Exec = Kokkos::DefaultHostExecutionSpace;
+  using Mem = Exec::memory_space;
+  constexpr int tokens = 6, q_heads = 3, kv_heads = 2, dim = 128, block_size = 4, blocks = 5, positions = 9;
+  constexpr bool nhd = std::is_same_v<Order, KokkosRope::CacheNHD>;
+  const int pairs = rotary_dim / 2;
+  const float scale = std::is_same_v<C, KokkosRope::float8_e4m3> ? 0.75f : 1.0f;
+  std::mt19937 rng(static_cast<unsigned>(rotary_dim) * 4u + (nhd ? 1u : 0u) + 2u * sizeof(C));
+  using Rows3 = Kokkos::View<bfloat16***, Kokkos::LayoutRight, Mem>;
+  Rows3 q("q", tokens, q_heads, dim), k("k", tokens, kv_heads, dim), v("v", tokens, kv_heads, dim);
+  for (auto* t : {&q, &k, &v})
+    for (std::size_t e = 0; e < t->size(); ++e) t->data()[e] = draw(rng);
+  Kokkos::View<float**, Kokkos::LayoutRight, Mem> cos("cos", positions, pairs), sin("sin", positions, pairs);
+  std::uniform_real_distribution<float> angle(-3.2f, 3.2f);
+  for (int p = 0; p < positions; ++p)
+    for (int i = 0; i < pairs; ++i) {
+      const float a = angle(rng);
+      cos(p, i) = i % 7 == 3 ? 0.5f : std::cos(a);
+      sin(p, i) = i % 7 == 3 ? 0.0f : std::sin(a);
+    }
+  Kokkos::View<std::int64_t*, Mem> pos("positions", tokens), slots("slots", tokens);
+  const std::int64_t slot_of[tokens] = {7, -1, 0, 19, 12, 5};  // token 1 is padding
+  for (int t = 0; t < tokens; ++t) {
+    pos(t) = (5 * t + 3) % positions;
+    slots(t) = slot_of[t];
+  }
+  const auto cache_view = [&](const char* name) {
+    return nhd ? Kokkos::View<C****, Kokkos::LayoutRight, Mem>(name, blocks, block_size, kv_heads, dim)
+               : Kokkos::View<C****, Kokkos::LayoutRight, Mem>(name, blocks, kv_heads, block_size, dim);
+  };
+  auto k_cache = cache_view("k_cache"), v_cache = cache_view("v_cache");
+  const auto at = [&](const auto& cache, std::int64_t slot, int h, int d) -> C& {
+    const std::int64_t b = slot / block_size, o = slot % block_size;
+    return nhd ? cache(b, o, h, d) : cache(b, h, o, d);
+  };
+  const C untouched = C(2.0f);
+  Kokkos::deep_copy(k_cache, untouched);
+  Kokkos::deep_copy(v_cache, untouched);
+
+  // The model: rotate each head row as rotate_pair, rounded to bf16; the tail unchanged.
+  const auto model_row = [&](const auto& x, int t, int h) {
+    std::vector<bfloat16> row(dim);
+    for (int d = 0; d < dim; ++d) row[d] = x(t, h, d);
+    for (int i = 0; i < pairs; ++i)
+      model_pair(cos(pos(t), i), sin(pos(t), i), x(t, h, i), x(t, h, i + pairs), row[i], row[i + pairs]);
+    return row;
+  };
+  const auto stored = [&](bfloat16 x) -> C {  // a copy for bf16 (NaN payloads kept), else a conversion
+    if constexpr (std::is_same_v<C, bfloat16>)
+      return x;
+    else
+      return std::is_same_v<C, KokkosRope::float8_e4m3> ? C(f(x) / scale) : C(f(x));
+  };
+  std::vector<std::vector<bfloat16>> q_expected, k_expected;
+  for (int t = 0; t < tokens; ++t) {
+    for (int h = 0; h < q_heads; ++h) q_expected.push_back(model_row(q, t, h));
+    for (int h = 0; h < kv_heads; ++h) k_expected.push_back(model_row(k, t, h));
+  }
+
+  KokkosRope::RotateOptions options;
+  options.kernel_path = KokkosRope::KernelPath::host_rows;
+  KokkosRope::rotate_and_cache(Exec(), KokkosRope::packed(), q, k, v,
+                               KokkosRope::paged_kv_cache(order, k_cache, v_cache, scale, scale),
+                               KokkosRope::slot_mapping(slots), KokkosRope::CosSinViews(cos, sin),
+                               KokkosRope::token_positions(pos), options);
+  Exec().fence();
+
+  const auto bits = [](const auto& x) {
+    if constexpr (std::is_same_v<std::decay_t<decltype(x)>, float>)
+      return Kokkos::bit_cast<std::uint32_t>(x);
+    else
+      return static_cast<std::uint32_t>(x.bits);
+  };
+  for (int t = 0; t < tokens; ++t) {
+    for (int h = 0; h < q_heads; ++h)
+      for (int d = 0; d < dim; ++d)
+        ASSERT_EQ(q(t, h, d).bits, q_expected[t * q_heads + h][d].bits)
+            << "q token " << t << " head " << h << " element " << d;
+    if (slot_of[t] < 0) continue;
+    for (int h = 0; h < kv_heads; ++h)
+      for (int d = 0; d < dim; ++d) {
+        ASSERT_EQ(bits(at(k_cache, slot_of[t], h, d)), bits(stored(k_expected[t * kv_heads + h][d])))
+            << "k cache, token " << t << " head " << h << " element " << d;
+        ASSERT_EQ(bits(at(v_cache, slot_of[t], h, d)), bits(stored(v(t, h, d))))
+            << "v cache, token " << t << " head " << h << " element " << d;
+      }
+  }
+  // Slots no token writes (the padding token's included) keep their contents.
+  for (std::int64_t slot = 0; slot < blocks * block_size; ++slot) {
+    bool written = false;
+    for (int t = 0; t < tokens; ++t) written = written || slot_of[t] == slot;
+    if (written) continue;
+    for (int h = 0; h < kv_heads; ++h)
+      for (int d = 0; d < dim; ++d) {
+        ASSERT_EQ(bits(at(k_cache, slot, h, d)), bits(untouched)) << "k cache slot " << slot << " written";
+        ASSERT_EQ(bits(at(v_cache, slot, h, d)), bits(untouched)) << "v cache slot " << slot << " written";
+      }
+  }
+}
+
+TEST(HostSimd, RotateAndCacheBf16CacheBitwise) {
+  for (int rotary_dim : {96, 128}) {
+    check_rotate_and_cache<bfloat16>(KokkosRope::cache_nhd, rotary_dim);
+    check_rotate_and_cache<bfloat16>(KokkosRope::cache_hnd, rotary_dim);
+  }
+}
+TEST(HostSimd, RotateAndCacheFloatCacheBitwise) {
+  check_rotate_and_cache<float>(KokkosRope::cache_nhd, 96);
+  check_rotate_and_cache<float>(KokkosRope::cache_hnd, 128);
+}
+TEST(HostSimd, RotateAndCacheFp8CacheBitwise) {
+  for (int rotary_dim : {96, 128}) {
+    check_rotate_and_cache<KokkosRope::float8_e4m3>(KokkosRope::cache_nhd, rotary_dim);
+    check_rotate_and_cache<KokkosRope::float8_e4m3>(KokkosRope::cache_hnd, rotary_dim);
   }
 }
 

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // The serving kernels (RotateAndCache.hpp) against the composition of the unfused operations
 // (KvCacheHarness.hpp): every cache element type (fp32, fp16, bf16, fp8 e4m3 / e5m2 with scales,
-// mixed) with every block order, slot scheme, kernel path and QK norm; and the in-kernel check of
-// a slot past the cache. TestKvCacheLayouts.cpp covers the layouts, positions and sources.
+// mixed) with every block order, slot scheme, kernel path and QK norm; the in-kernel check of a
+// slot past the cache, and the checks before the kernel on calls of few and of many tokens (a
+// host space runs the first on the calling thread, the second as a reduction).
+// TestKvCacheLayouts.cpp covers the layouts, positions and sources.
 #include "TestCategory.hpp"
 
+#include "ErrorMatchers.hpp"
 #include "KvCacheHarness.hpp"
 
 #include <KokkosRopeTesting_Fill.hpp>
@@ -140,5 +143,60 @@ TYPED_TEST(KvCache, SlotPastTheCacheIsFlagged) {
       EXPECT_EQ(q2(0, 0, d), q0_h(0, 0, d)) << "q written before the check";
       EXPECT_EQ(kc2_h(0, 1, 0, d), 0.0f) << "the cache written before the check";
     }
+  }
+}
+
+// Validation::before_kernel on calls below and above host_serial_check_limit tokens (a loop on
+// the calling thread, or a parallel reduction): the first token with a slot past the cache is
+// named, the largest position past the table reported, and nothing is written.
+TYPED_TEST(KvCache, ChecksBeforeTheKernelFindTheFirstBadToken) {
+  using Space = TypeParam;
+  using Memory = typename Space::memory_space;
+  const Space space;
+  Params p;
+  p.head_dim = p.rotary_dim = 8;
+  p.theta = 10000.0;
+  Table<Memory> table(space, p, 64);
+  RotateOptions eager;
+  eager.validation = Validation::before_kernel;
+  constexpr std::int64_t limit = KokkosRope::Impl::host_serial_check_limit;
+  for (const std::int64_t tokens : {std::int64_t(100), limit + 900}) {
+    SCOPED_TRACE("tokens " + std::to_string(tokens));
+    Kokkos::View<float***, Memory> q("q", tokens, 1, 8), k("k", tokens, 1, 8), v("v", tokens, 1, 8);
+    KokkosRopeTesting::fill(space, k, 2);
+    KokkosRopeTesting::fill(space, v, 3);
+    Kokkos::View<float****, Memory> kc("kc", tokens / 4 + 1, 4, 1, 8), vc("vc", tokens / 4 + 1, 4, 1, 8);
+    const std::int64_t capacity = 4 * (tokens / 4 + 1);
+    Kokkos::View<std::int64_t*, Memory> slots("slots", tokens), positions("positions", tokens);
+    auto s_h = Kokkos::create_mirror_view(slots);
+    auto p_h = Kokkos::create_mirror_view(positions);
+    for (std::int64_t t = 0; t < tokens; ++t) {
+      s_h(t) = t;
+      p_h(t) = t % 64;
+    }
+    const std::int64_t first_bad = tokens - 37, second_bad = tokens - 5;
+    s_h(second_bad) = capacity + 3;
+    s_h(first_bad) = capacity;
+    Kokkos::deep_copy(space, slots, s_h);
+    Kokkos::deep_copy(space, positions, p_h);
+    KOKKOSROPE_EXPECT_INVALID(rotate_and_cache(space, packed(), q, k, v, paged_kv_cache(cache_nhd, kc, vc),
+                                               slot_mapping(slots), table, token_positions(positions), eager),
+                              "slot_mapping: token " + std::to_string(first_bad) + " has slot " +
+                                  std::to_string(capacity) + ", past the cache's " +
+                                  std::to_string(capacity) + " slots");
+    p_h(tokens - 50) = 70;
+    p_h(tokens - 60) = 66;
+    s_h(first_bad) = first_bad;
+    s_h(second_bad) = second_bad;
+    Kokkos::deep_copy(space, slots, s_h);
+    Kokkos::deep_copy(space, positions, p_h);
+    KOKKOSROPE_EXPECT_INVALID(rotate_and_cache(space, packed(), q, k, v, paged_kv_cache(cache_nhd, kc, vc),
+                                               slot_mapping(slots), table, token_positions(positions), eager),
+                              "position 70 is past the cos/sin source (64 positions)");
+    space.fence();
+    auto kc_h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, kc);
+    int written = 0;
+    for (std::size_t e = 0; e < kc_h.span(); ++e) written += kc_h.data()[e] != 0.0f;
+    EXPECT_EQ(written, 0) << "the cache was written before the checks failed";
   }
 }

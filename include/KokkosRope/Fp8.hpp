@@ -32,7 +32,8 @@ namespace KokkosRope {
 namespace Impl {
 
 /// Float to an FP8 code with ManBits mantissa bits and exponent bias Bias; MaxCode is the largest
-/// finite code. Round to nearest even, saturating (infinity too), NaN to sign | 0x7f.
+/// finite code. Round to nearest even, saturating (infinity too), NaN to sign | 0x7f. Every case
+/// is computed and the right one selected, without branches, so a loop over a row vectorises.
 template <int ManBits, int Bias, std::uint8_t MaxCode>
 KOKKOS_FORCEINLINE_FUNCTION std::uint8_t fp8_from_float(float f) {
   constexpr int float_shift = 23 - ManBits;  // float mantissa bits dropped in the normal range
@@ -42,30 +43,28 @@ KOKKOS_FORCEINLINE_FUNCTION std::uint8_t fp8_from_float(float f) {
       ((static_cast<std::uint32_t>(MaxCode >> ManBits) << 23) + rebias) |
       (static_cast<std::uint32_t>(MaxCode & ((1u << ManBits) - 1u)) << float_shift);
   const std::uint32_t u = Kokkos::bit_cast<std::uint32_t>(f);
-  const auto sign = static_cast<std::uint8_t>((u >> 24) & 0x80u);
+  const std::uint32_t sign = (u >> 24) & 0x80u;
   const std::uint32_t a = u & 0x7fffffffu;
-  if (a > 0x7f800000u) return static_cast<std::uint8_t>(sign | 0x7fu);    // NaN
-  if (a >= max_finite) return static_cast<std::uint8_t>(sign | MaxCode);  // saturate, infinity too
-  if (a >= min_normal) {
-    // Rebias the exponent and round the mantissa; a carry moves into the exponent correctly and
-    // never passes MaxCode (a < max_finite, which is representable).
-    const std::uint32_t r = a - rebias;
-    const std::uint32_t rounded = r + ((1u << (float_shift - 1)) - 1u) + ((r >> float_shift) & 1u);
-    return static_cast<std::uint8_t>(sign | (rounded >> float_shift));
-  }
+  // Normal range: rebias the exponent and round the mantissa; a carry moves into the exponent
+  // correctly and never passes MaxCode (a < max_finite, which is representable).
+  const std::uint32_t r = a - rebias;
+  const std::uint32_t normal =
+      (r + ((1u << (float_shift - 1)) - 1u) + ((r >> float_shift) & 1u)) >> float_shift;
   // Below the smallest normal: the code is the value in units of the subnormal spacing
   // 2^(1 - Bias - ManBits); a float is mant * 2^(e - 150) (e = 1 for float subnormals), so the
-  // code is mant >> s, s = 151 - Bias - ManBits - e, rounded to nearest even. A code of
+  // code is mant >> s, s = 151 - Bias - ManBits - e, rounded to nearest even as above. A code of
   // 1 << ManBits is the smallest normal, as wanted. s >= 25 leaves less than half a unit: 0.
+  // s is clamped to [1, 25] so that the lanes of the other cases shift by a valid amount.
   const std::uint32_t e = a >> 23;
-  const std::uint32_t mant = e != 0u ? ((a & 0x7fffffu) | 0x800000u) : a;
-  const int s_exact = 151 - Bias - ManBits - static_cast<int>(e != 0u ? e : 1u);
-  const int s = s_exact < 25 ? s_exact : 25;
-  const std::uint32_t q = mant >> s;
-  const std::uint32_t rem = mant & ((1u << s) - 1u);
-  const std::uint32_t half = 1u << (s - 1);
-  const std::uint32_t up = (rem > half || (rem == half && (q & 1u) != 0u)) ? 1u : 0u;
-  return static_cast<std::uint8_t>(sign | (q + up));
+  const std::uint32_t mant = (a & 0x7fffffu) | (static_cast<std::uint32_t>(e != 0u) << 23);
+  const int s_exact = 151 - Bias - ManBits - static_cast<int>(e + static_cast<std::uint32_t>(e == 0u));
+  const auto s = static_cast<std::uint32_t>(Kokkos::min(Kokkos::max(s_exact, 1), 25));
+  const std::uint32_t half = 1u << (s - 1u);
+  const std::uint32_t subnormal = (mant + (half - 1u) + ((mant >> s) & 1u)) >> s;
+  const std::uint32_t finite = a >= min_normal ? normal : subnormal;
+  const std::uint32_t saturated = a >= max_finite ? static_cast<std::uint32_t>(MaxCode) : finite;
+  const std::uint32_t code = a > 0x7f800000u ? 0x7fu : saturated;  // NaN
+  return static_cast<std::uint8_t>(sign | code);
 }
 
 /// An FP8 code to float, exactly. HasInf: the all-ones exponent with mantissa 0 is infinity

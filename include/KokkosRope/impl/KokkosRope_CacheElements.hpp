@@ -17,17 +17,23 @@ KOKKOS_FORCEINLINE_FUNCTION Acc inverse_rms(const Acc sum, int dim, float epsilo
   return Acc(1) / Kokkos::sqrt(sum / static_cast<Acc>(dim) + static_cast<Acc>(epsilon));
 }
 
-/// A value of the input's type T stored into an Out cache: rounded to T first (what a separate
-/// rotation would have stored), then divided by the scale for fp8, or converted.
-template <class T, class Out, class Acc>
-KOKKOS_FORCEINLINE_FUNCTION Out store_as(const Acc y, const float scale) {
-  const T t = static_cast<T>(y);
+/// A value already of the input's type T stored into an Out cache: divided by the scale for fp8,
+/// or converted (what a separate copy into the cache would store).
+template <class Out, class Acc, class T>
+KOKKOS_FORCEINLINE_FUNCTION Out convert_stored(const T t, const float scale) {
   if constexpr (std::is_same_v<Out, T>)
     return t;
   else if constexpr (is_float8_v<Out>)
     return Out(static_cast<float>(t) / scale);
   else
     return static_cast<Out>(static_cast<Acc>(t));
+}
+
+/// A value of the input's type T stored into an Out cache: rounded to T first (what a separate
+/// rotation would have stored), then converted as convert_stored.
+template <class T, class Out, class Acc>
+KOKKOS_FORCEINLINE_FUNCTION Out store_as(const Acc y, const float scale) {
+  return convert_stored<Out, Acc>(static_cast<T>(y), scale);
 }
 
 /// Element d of a head row after the norm (inv_rms: 1 / sqrt(mean(x^2) + eps)), rounded to T as a

@@ -174,44 +174,49 @@ struct RotateCacheKernel {
 
   // ---- host_rows ---------------------------------------------------------------------------------
 
-  /// One head row: in (type T) normalised (with a weight), rotated by cs/sn and stored to out
-  /// (type Out, divided by `scale` for fp8); the unrotated tail copied the same way. Every
-  /// intermediate is a T, so the steps run as separate vectorisable loops over a local row.
+  /// The `heads` head rows of one tensor (row h at in + h step_in, out + h step_out): normalised
+  /// (with a weight), rotated by cs/sn and stored as Out (divided by `scale` for fp8); the
+  /// unrotated tail copied the same way. Without a norm into rows of the input's type, the rows
+  /// are rotated straight into place (rotate_head_rows, cos/sin loaded once for every head);
+  /// otherwise each row goes through a local row of T, so every intermediate is rounded where the
+  /// unfused composition rounds it and each step is a vectorisable loop.
   template <PairStyle Style, class T, class Out, class Weight>
-  KOKKOS_INLINE_FUNCTION void host_row(const T* in, Out* out, const Acc* cs, const Acc* sn,
-                                       const Weight& weight, float scale) const {
+  KOKKOS_INLINE_FUNCTION void host_rows_of_tensor(const T* in, Out* out, std::int64_t step_in,
+                                                  std::int64_t step_out, int heads, const Acc* cs,
+                                                  const Acc* sn, const Weight& weight, float scale) const {
     const int half = m_cfg.half, dim = m_cfg.head_dim;
     if constexpr (!Norm::enabled && std::is_same_v<T, Out>) {
-      rotate_row_pairs<Style>(in, out, cs, sn, half, 0, half);
-      if (in != out) copy_row(in + 2 * half, out + 2 * half, dim - 2 * half, scale);
+      rotate_head_rows<Style>(in, out, step_in, step_out, heads, cs, sn, half, 0, half);
+      if (in != out)
+        for (int h = 0; h < heads; ++h)
+          copy_row(in + h * step_in + 2 * half, out + h * step_out + 2 * half, dim - 2 * half, scale);
     } else {
-      T row[cache_host_dim];
-      const T* src = in;
-      if constexpr (Norm::enabled) {
-        Acc sum = 0;
-        for (int d = 0; d < dim; ++d) sum += static_cast<Acc>(in[d]) * static_cast<Acc>(in[d]);
-        const Acc inv_rms = inverse_rms(sum);
-        for (int d = 0; d < dim; ++d)
-          row[d] = static_cast<T>(normed_value(in[d], inv_rms, weight, d, m_norm.m_offset_one));
-        src = row;
+      for (int h = 0; h < heads; ++h) {
+        const T* row_in = in + h * step_in;
+        T row[cache_host_dim];
+        const T* src = row_in;
+        if constexpr (Norm::enabled) {
+          Acc sum = 0;
+          for (int d = 0; d < dim; ++d) sum += static_cast<Acc>(row_in[d]) * static_cast<Acc>(row_in[d]);
+          const Acc inv_rms = inverse_rms(sum);
+          for (int d = 0; d < dim; ++d)
+            row[d] = static_cast<T>(normed_value(row_in[d], inv_rms, weight, d, m_norm.m_offset_one));
+          src = row;
+        }
+        rotate_head_rows<Style>(src, row, 0, 0, 1, cs, sn, half, 0, half);
+        if (src != row)
+          for (int d = 2 * half; d < dim; ++d) row[d] = src[d];
+        copy_row(row, out + h * step_out, dim, scale);
       }
-      rotate_row_pairs<Style>(src, row, cs, sn, half, 0, half);
-      if (src != row)
-        for (int d = 2 * half; d < dim; ++d) row[d] = src[d];
-      copy_row(row, out, dim, scale);
     }
   }
 
-  /// n elements of type T stored as Out (a plain copy when the types agree).
+  /// n elements of type T stored as Out (a plain copy when the types agree; already T, so never
+  /// rounded again).
   template <class T, class Out>
   KOKKOS_FORCEINLINE_FUNCTION static void copy_row(const T* KOKKOS_RESTRICT in, Out* KOKKOS_RESTRICT out,
                                                    int n, float scale) {
-    for (int d = 0; d < n; ++d) {
-      if constexpr (std::is_same_v<T, Out>)
-        out[d] = in[d];
-      else
-        out[d] = store_as<T, Out>(static_cast<Acc>(in[d]), scale);
-    }
+    for (int d = 0; d < n; ++d) out[d] = convert_stored<Out, Acc>(in[d], scale);
   }
 
   template <PairStyle Style>
@@ -229,16 +234,23 @@ struct RotateCacheKernel {
       else
         return 0;
     }();
-    for (int h = 0; h < m_cfg.q_heads; ++h)
-      host_row<Style>(&access::at(m_q_in, c, h, 0), &access::at(m_q_out, c, h, 0), cs, sn, q_weight, 1.0f);
-    if (slot < 0) return;  // padding: q only
+    if (m_cfg.q_heads > 0)
+      host_rows_of_tensor<Style>(&access::at(m_q_in, c, 0, 0), &access::at(m_q_out, c, 0, 0),
+                                 access::head_stride(m_q_in), access::head_stride(m_q_out), m_cfg.q_heads, cs,
+                                 sn, q_weight, 1.0f);
+    if (slot < 0 || m_cfg.k_heads == 0) return;  // padding: q only
     const std::int64_t block = slot / m_cache.block_size, offset = slot - block * m_cache.block_size;
-    for (int h = 0; h < m_cfg.k_heads; ++h) {
-      host_row<Style>(&access::at(m_k, c, h, 0), &cache_at(m_k_cache, block, offset, h, 0), cs, sn, k_weight,
-                      m_cache.k_scale);
-      copy_row(&access::at(m_v, c, h, 0), &cache_at(m_v_cache, block, offset, h, 0), m_cache.v_dim,
-               m_cache.v_scale);
-    }
+    // The cache's head stride: extent 2 of NHD blocks, extent 1 of HND ones.
+    const std::int64_t k_step = m_k_cache.stride(m_cache.head_major ? 1 : 2);
+    const std::int64_t v_step = m_v_cache.stride(m_cache.head_major ? 1 : 2);
+    host_rows_of_tensor<Style>(&access::at(m_k, c, 0, 0), &cache_at(m_k_cache, block, offset, 0, 0),
+                               access::head_stride(m_k), k_step, m_cfg.k_heads, cs, sn, k_weight,
+                               m_cache.k_scale);
+    const auto* v_in = &access::at(m_v, c, 0, 0);
+    auto* v_out = &cache_at(m_v_cache, block, offset, 0, 0);
+    const std::int64_t v_in_step = access::head_stride(m_v);
+    for (int h = 0; h < m_cfg.k_heads; ++h)
+      copy_row(v_in + h * v_in_step, v_out + h * v_step, m_cache.v_dim, m_cache.v_scale);
   }
 
   KOKKOS_INLINE_FUNCTION void operator()(HostRowsTag, const std::int64_t g) const {
@@ -247,6 +259,8 @@ struct RotateCacheKernel {
       const Position pos = m_positions(c);
       std::int64_t slot = -1;
       if (!accept(c, pos, slot)) return;
+      prefetch_table_rows<Acc>(m_eval, m_tokens, m_positions, g + 1, m_cfg.num_tokens, m_cfg.position_limit,
+                               m_cfg.half);
       const Acc* cs = nullptr;
       const Acc* sn = nullptr;
       Acc cos_buffer[cache_host_pairs], sin_buffer[cache_host_pairs];

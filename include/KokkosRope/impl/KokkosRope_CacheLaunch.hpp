@@ -215,12 +215,11 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
   cache_cfg.v_scale = cache.v_scale;
   cache_cfg.head_major = std::is_same_v<Order, CacheHND>;
   if (setup.validation == Validation::before_kernel) {
-    typename SlotCheck<decltype(setup.tokens), decltype(slot_map)>::value_type first{};
-    Kokkos::parallel_reduce(
-        "KokkosRope::check_slots",
-        Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, setup.cfg.num_tokens),
-        SlotCheck<decltype(setup.tokens), decltype(slot_map)>{setup.tokens, slot_map, cache_cfg.capacity},
-        Kokkos::MinLoc<std::int64_t, std::int64_t>(first));
+    using Check = SlotCheck<decltype(setup.tokens), decltype(slot_map)>;
+    typename Check::value_type first{};
+    validation_reduce("KokkosRope::check_slots", space, setup.cfg.num_tokens,
+                      Check{setup.tokens, slot_map, cache_cfg.capacity},
+                      Kokkos::MinLoc<std::int64_t, std::int64_t>(first));
     if (first.val < setup.cfg.num_tokens) {
       if constexpr (is_slot_mapping_v<SlotsArg>)
         throw_invalid_argument(where, "slot_mapping: token " + std::to_string(first.val) + " has slot " +
@@ -287,11 +286,7 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
     const std::int64_t tokens = cfg.num_tokens;
     if constexpr (is_host_execution_space_v<ExecutionSpace>) {  // never instantiated for a device
       if (cfg.path == KernelPath::host_rows) {
-        Kokkos::parallel_for(
-            label,
-            Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>(space, 0,
-                                                                                              tokens),
-            kernel);
+        launch_host_rows(label, space, kernel, tokens);
         return;
       }
     }

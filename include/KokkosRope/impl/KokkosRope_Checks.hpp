@@ -85,6 +85,30 @@ inline void check_mrope_section(const char* where, const MropeSection& section, 
                                       std::to_string(pairs) + " rotary pairs (rotary_dim / 2)");
 }
 
+/// Indices up to which a host space runs a validation reduction as a loop on the calling thread:
+/// below it a parallel region's launch costs more than the loop (decode steps, a batch's cu_seqlens).
+inline constexpr std::int64_t host_serial_check_limit = 4096;
+
+/// A validation reduction of `count` indices: functor(i, values...) into each reducer's result,
+/// which the host then reads. On a host space below host_serial_check_limit, a loop on the calling
+/// thread after waiting for the instance (which may still be writing the inputs); otherwise a
+/// parallel_reduce on the instance.
+template <class ExecutionSpace, class Functor, class... Reducers>
+void validation_reduce(const char* label, const ExecutionSpace& space, std::int64_t count,
+                       const Functor& functor, const Reducers&... reducers) {
+  if constexpr (is_host_execution_space_v<ExecutionSpace>) {
+    if (count <= host_serial_check_limit) {
+      space.fence(label);
+      (reducers.init(reducers.reference()), ...);
+      for (std::int64_t i = 0; i < count; ++i) functor(i, reducers.reference()...);
+      return;
+    }
+  }
+  Kokkos::parallel_reduce(label,
+                          Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, count),
+                          functor, reducers...);
+}
+
 // Validation reductions (run on the caller's instance; the result comes back to the host).
 template <class Cu>
 struct CuSeqlensCheck {
@@ -112,24 +136,9 @@ template <class ExecutionSpace, class Tokens, class Positions>
 void check_position_range(const ExecutionSpace& space, const char* where, std::int64_t tokens,
                           const Tokens& token_map, const Positions& position_map, std::int64_t limit) {
   std::int64_t lo = 0, hi = 0;
-  const PositionRange<Tokens, Positions> range{token_map, position_map};
-  bool checked = false;
-  if constexpr (is_host_execution_space_v<ExecutionSpace>) {
-    if (tokens <= 4096) {
-      // Decode-sized calls on a host space: a plain loop after waiting for the instance (which
-      // may still be writing the positions) costs a fraction of a parallel reduction's launch.
-      space.fence("KokkosRope::check_positions");
-      lo = lowest_position(position_map(token_map(0)));
-      hi = highest_position(position_map(token_map(0)));
-      for (std::int64_t g = 0; g < tokens; ++g) range(g, lo, hi);
-      checked = true;
-    }
-  }
-  if (!checked)
-    Kokkos::parallel_reduce(
-        "KokkosRope::check_positions",
-        Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, tokens), range,
-        Kokkos::Min<std::int64_t>(lo), Kokkos::Max<std::int64_t>(hi));
+  validation_reduce("KokkosRope::check_positions", space, tokens,
+                    PositionRange<Tokens, Positions>{token_map, position_map}, Kokkos::Min<std::int64_t>(lo),
+                    Kokkos::Max<std::int64_t>(hi));
   if (lo < 0) throw_invalid_argument(where, "position " + std::to_string(lo) + " is negative");
   if (limit >= 0 && hi >= limit)
     throw_invalid_argument(where, "position " + std::to_string(hi) + " is past the cos/sin source (" +

@@ -89,16 +89,44 @@ inline __m512 second_of(__m512 a, __m512 b, __m512 c, __m512 s) {
   return _mm512_fmadd_ps(b, c, _mm512_mul_ps(a, s));
 }
 
-/// cos and sin of 32 consecutive pairs, loaded once and applied to every head row of a token.
+/// cos and sin of 32 consecutive pairs, loaded once and applied to every head row of a token: in
+/// order (lo: pairs 0-15, hi: 16-31), and split into the even and the odd pairs, the order in
+/// which a full half-split step widens its 32 elements.
 struct CosSin32 {
   __m512 c_lo, c_hi, s_lo, s_hi;
+  __m512 c_even, c_odd, s_even, s_odd;
 };
 
 template <bool Masked>
 inline CosSin32 load_cos_sin(const float* c, const float* s, __mmask32 m) {
   const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
-  return {load16<Masked>(c, m_lo), load16<Masked>(c + 16, m_hi), load16<Masked>(s, m_lo),
-          load16<Masked>(s + 16, m_hi)};
+  const __m512 c_lo = load16<Masked>(c, m_lo), c_hi = load16<Masked>(c + 16, m_hi);
+  const __m512 s_lo = load16<Masked>(s, m_lo), s_hi = load16<Masked>(s + 16, m_hi);
+  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+  return {c_lo,
+          c_hi,
+          s_lo,
+          s_hi,
+          _mm512_permutex2var_ps(c_lo, even, c_hi),
+          _mm512_permutex2var_ps(c_lo, odd, c_hi),
+          _mm512_permutex2var_ps(s_lo, even, s_hi),
+          _mm512_permutex2var_ps(s_lo, odd, s_hi)};
+}
+
+/// The 16-bit lane order that interleaves 32 results given as [16 firsts | 16 seconds].
+inline __m512i interleave_halves() {
+  return _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7, 22, 6, 21, 5,
+                          20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+}
+
+/// 32 bf16 widened exactly to floats: the even elements (shifted into the high half of their
+/// 32-bit lane) and the odd ones (already there), two instructions for 32 elements.
+inline __m512 widen_even(__m512i bits) {
+  return _mm512_castsi512_ps(_mm512_slli_epi32(bits, 16));
+}
+inline __m512 widen_odd(__m512i bits) {
+  return _mm512_castsi512_ps(_mm512_and_si512(bits, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
 }
 
 /// Half-split pairs [i, i + 32) of one row: x1 from a1, x2 from a2, into y1 and y2 (which may be a1
@@ -106,6 +134,19 @@ inline CosSin32 load_cos_sin(const float* c, const float* s, __mmask32 m) {
 template <bool Masked>
 inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfloat16* y2, const CosSin32& cs,
                        __mmask32 m) {
+  if constexpr (!Masked) {
+    // 32 elements per load, split into even and odd lanes; the permutation restores their order.
+    const __m512i a = _mm512_loadu_si512(a1), b = _mm512_loadu_si512(a2);
+    const __m512 a_even = widen_even(a), a_odd = widen_odd(a), b_even = widen_even(b), b_odd = widen_odd(b);
+    const __m512i order = interleave_halves();
+    const __m512i r1 = narrow(first_of(a_even, b_even, cs.c_even, cs.s_even),
+                              first_of(a_odd, b_odd, cs.c_odd, cs.s_odd), m);
+    const __m512i r2 = narrow(second_of(a_even, b_even, cs.c_even, cs.s_even),
+                              second_of(a_odd, b_odd, cs.c_odd, cs.s_odd), m);
+    _mm512_storeu_si512(y1, _mm512_permutexvar_epi16(order, r1));
+    _mm512_storeu_si512(y2, _mm512_permutexvar_epi16(order, r2));
+    return;
+  }
   const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
   const __m512 a_lo = widen(load16<Masked>(a1, m_lo)), a_hi = widen(load16<Masked>(a1 + 16, m_hi));
   const __m512 b_lo = widen(load16<Masked>(a2, m_lo)), b_hi = widen(load16<Masked>(a2 + 16, m_hi));
@@ -133,9 +174,7 @@ inline void interleaved_step(const bfloat16* a, bfloat16* y, __m512 cv, __m512 s
   // narrow() gives y1 of the 16 pairs, then their y2; the permutation interleaves them again.
   const __mmask32 valid = static_cast<__mmask32>(m) | (static_cast<__mmask32>(m) << 16);
   const __m512i r = narrow(first_of(x1, x2, cv, sv), second_of(x1, x2, cv, sv), valid);
-  const __m512i order = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8, 23, 7,
-                                         22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-  const __m512i out = _mm512_permutexvar_epi16(order, r);
+  const __m512i out = _mm512_permutexvar_epi16(interleave_halves(), r);
   if constexpr (Masked)
     _mm512_mask_storeu_epi32(y, m, out);
   else

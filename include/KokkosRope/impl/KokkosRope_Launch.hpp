@@ -48,10 +48,8 @@ auto make_context_parallel_map(const ExecutionSpace& space, const char* where, c
       using Cu = decltype(layout.cu_seqlens);
       if (dual && check && batch > 0) {
         typename OddLengthCheck<Cu>::first_type first{};
-        Kokkos::parallel_reduce(
-            "KokkosRope::check_context_parallel",
-            Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, batch),
-            OddLengthCheck<Cu>{layout.cu_seqlens}, Kokkos::MinLoc<std::int64_t, std::int64_t>(first));
+        validation_reduce("KokkosRope::check_context_parallel", space, batch,
+                          OddLengthCheck<Cu>{layout.cu_seqlens}, Kokkos::MinLoc<std::int64_t, std::int64_t>(first));
         if (first.val < batch)
           fail("dual_chunk needs an even local length (two chunks) for every sequence; sequence " +
                std::to_string(first.val) + " has " + std::to_string(first.loc) + " tokens");
@@ -98,10 +96,9 @@ auto make_maps(const ExecutionSpace& space, const char* where, const Layout& lay
                                "cu_seqlens needs batch + 1 >= 2 entries, has " + std::to_string(batch + 1));
       if (check) {
         std::int64_t bad = 0;
-        Kokkos::parallel_reduce(
-            "KokkosRope::check_cu_seqlens",
-            Kokkos::RangePolicy<ExecutionSpace, Kokkos::IndexType<std::int64_t>>(space, 0, batch + 1),
-            CuSeqlensCheck<Cu>{layout.cu_seqlens, batch, tokens}, bad);
+        validation_reduce("KokkosRope::check_cu_seqlens", space, batch + 1,
+                          CuSeqlensCheck<Cu>{layout.cu_seqlens, batch, tokens},
+                          Kokkos::Sum<std::int64_t>(bad));
         if (bad != 0)
           throw_invalid_argument(where,
                                  "cu_seqlens must start at 0, never decrease and end at the token count " +
@@ -296,6 +293,16 @@ void launch_token_teams(const std::string& label, const typename Policy::executi
   }
 }
 
+/// Launches the host_rows path of a kernel: one index per token (host execution spaces only).
+template <class ExecutionSpace, class Kernel>
+void launch_host_rows(const std::string& label, const ExecutionSpace& space, const Kernel& kernel,
+                      std::int64_t tokens) {
+  static_assert(is_host_execution_space_v<ExecutionSpace>, "host_rows runs on host execution spaces only");
+  Kokkos::parallel_for(
+      label, Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>(space, 0, tokens),
+      kernel);
+}
+
 template <class ExecutionSpace>
 TeamShape gpu_team_shape(const KernelConfig& cfg, int units_per_token) {
   TeamShape shape;
@@ -438,11 +445,7 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
     Kernel kernel{q_in, q_out, k_in, k_out, eval, setup.tokens, setup.positions, flagger, cfg, 0};
     if constexpr (is_host_execution_space_v<ExecutionSpace>) {  // never instantiated for a device
       if (cfg.path == KernelPath::host_rows) {
-        Kokkos::parallel_for(
-            label,
-            Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>(space, 0,
-                                                                                              tokens),
-            kernel);
+        launch_host_rows(label, space, kernel, tokens);
         return;
       }
     }

@@ -40,6 +40,39 @@ template <class Eval, class Acc>
 inline constexpr bool has_rows_of_v<Eval, Acc, std::void_t<typename Eval::row_type>> =
     std::is_same_v<typename Eval::row_type, Acc>;
 
+/// A hint to fetch the `bytes` bytes at p, to be read (or, ForWrite, written) soon: the host
+/// compilers' prefetch, nothing elsewhere. Never faults, never reads.
+template <bool ForWrite = false>
+KOKKOS_FORCEINLINE_FUNCTION void prefetch_bytes(const void* p, std::size_t bytes) {
+#if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__) && \
+    !defined(__HIP_DEVICE_COMPILE__) && !defined(__SYCL_DEVICE_ONLY__)
+  for (std::size_t b = 0; b < bytes; b += 64)
+    __builtin_prefetch(static_cast<const char*>(p) + b, ForWrite ? 1 : 0);
+#else
+  (void)p, (void)bytes;
+#endif
+}
+
+/// host_rows: a hint to fetch the cos/sin rows of token g (the next one the calling thread takes)
+/// while the current token is rotated. Explicit positions land anywhere in a table of many MB
+/// (Llama 3.1's 131072 positions: 64 MiB), so each token's rows would otherwise be a cache miss on
+/// the critical path. Nothing is read; positions outside the table are left alone.
+template <class Acc, class Eval, class Tokens, class Positions>
+KOKKOS_FORCEINLINE_FUNCTION void prefetch_table_rows(const Eval& eval, const Tokens& tokens,
+                                                     const Positions& positions, std::int64_t g,
+                                                     std::int64_t num_tokens, std::int64_t position_limit,
+                                                     int half) {
+  if constexpr (has_rows_of_v<Eval, Acc>) {
+    if (g >= num_tokens) return;
+    const std::int64_t row = common_position(positions(tokens(g)));
+    if (row < 0 || row >= position_limit) return;
+    prefetch_bytes(eval.cos_row(row), static_cast<std::size_t>(half) * sizeof(Acc));
+    prefetch_bytes(eval.sin_row(row), static_cast<std::size_t>(half) * sizeof(Acc));
+  } else {
+    (void)eval, (void)tokens, (void)positions, (void)g, (void)num_tokens, (void)position_limit, (void)half;
+  }
+}
+
 /// What a launch needs beyond the Views, maps and evaluator (chosen on the host per call).
 struct KernelConfig {
   std::int64_t num_tokens = 0;
@@ -154,6 +187,8 @@ struct RotateKernel {
     const TokenCoord c = m_tokens(g);
     const Position pos = m_positions(c);
     if (!accept(c, pos)) return;
+    prefetch_table_rows<Acc>(m_eval, m_tokens, m_positions, g + 1, m_cfg.num_tokens, m_cfg.position_limit,
+                             m_cfg.half);
     if constexpr (has_rows_of_v<Eval, Acc>) {
       const std::int64_t row = common_position(pos);
       if (!m_cfg.backward && row >= 0) {  // the table's rows, read in place
