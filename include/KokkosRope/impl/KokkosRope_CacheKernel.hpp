@@ -191,24 +191,43 @@ struct RotateCacheKernel {
         for (int h = 0; h < heads; ++h)
           copy_row(in + h * step_in + 2 * half, out + h * step_out + 2 * half, dim - 2 * half, scale);
     } else {
-      for (int h = 0; h < heads; ++h) {
-        const T* row_in = in + h * step_in;
-        T row[cache_host_dim];
-        const T* src = row_in;
+      // As many head rows at a time as fit the local buffer: one rotate_head_rows call for them
+      // (cos/sin loaded once), then one conversion loop where the cache's head rows are adjacent.
+      T rows[cache_host_dim];
+      const int group = cache_host_dim / dim;
+      for (int h0 = 0; h0 < heads; h0 += group) {
+        const int n = heads - h0 < group ? heads - h0 : group;
+        const T* group_in = in + h0 * step_in;
         if constexpr (Norm::enabled) {
-          Acc sum = 0;
-          for (int d = 0; d < dim; ++d) sum += static_cast<Acc>(row_in[d]) * static_cast<Acc>(row_in[d]);
-          const Acc inv_rms = inverse_rms(sum);
-          for (int d = 0; d < dim; ++d)
-            row[d] = static_cast<T>(normed_value(row_in[d], inv_rms, weight, d, m_norm.m_offset_one));
-          src = row;
+          for (int h = 0; h < n; ++h) {
+            const T* row_in = group_in + h * step_in;
+            Acc sum = 0;
+            for (int d = 0; d < dim; ++d) sum += static_cast<Acc>(row_in[d]) * static_cast<Acc>(row_in[d]);
+            const Acc inv_rms = inverse_rms(sum);
+            for (int d = 0; d < dim; ++d)
+              rows[h * dim + d] = static_cast<T>(normed_value(row_in[d], inv_rms, weight, d, m_norm.m_offset_one));
+          }
+          rotate_head_rows<Style>(rows, rows, dim, dim, n, cs, sn, half, 0, half);
+        } else {
+          rotate_head_rows<Style>(group_in, rows, step_in, dim, n, cs, sn, half, 0, half);
+          for (int h = 0; h < n; ++h)
+            for (int d = 2 * half; d < dim; ++d) rows[h * dim + d] = group_in[h * step_in + d];
         }
-        rotate_head_rows<Style>(src, row, 0, 0, 1, cs, sn, half, 0, half);
-        if (src != row)
-          for (int d = 2 * half; d < dim; ++d) row[d] = src[d];
-        copy_row(row, out + h * step_out, dim, scale);
+        copy_rows(rows, dim, out + h0 * step_out, step_out, n, dim, scale);
       }
     }
+  }
+
+  /// `rows` rows of n elements of type T (row r at in + r step_in) stored as Out (at out + r
+  /// step_out): one loop over all of them where both sides' rows are adjacent.
+  template <class T, class Out>
+  KOKKOS_FORCEINLINE_FUNCTION static void copy_rows(const T* in, std::int64_t step_in, Out* out,
+                                                    std::int64_t step_out, int rows, int n, float scale) {
+    if (step_in == n && step_out == n) {
+      copy_row(in, out, rows * n, scale);
+      return;
+    }
+    for (int r = 0; r < rows; ++r) copy_row(in + r * step_in, out + r * step_out, n, scale);
   }
 
   /// n elements of type T stored as Out (a plain copy when the types agree; already T, so never
@@ -246,11 +265,8 @@ struct RotateCacheKernel {
     host_rows_of_tensor<Style>(&access::at(m_k, c, 0, 0), &cache_at(m_k_cache, block, offset, 0, 0),
                                access::head_stride(m_k), k_step, m_cfg.k_heads, cs, sn, k_weight,
                                m_cache.k_scale);
-    const auto* v_in = &access::at(m_v, c, 0, 0);
-    auto* v_out = &cache_at(m_v_cache, block, offset, 0, 0);
-    const std::int64_t v_in_step = access::head_stride(m_v);
-    for (int h = 0; h < m_cfg.k_heads; ++h)
-      copy_row(v_in + h * v_in_step, v_out + h * v_step, m_cache.v_dim, m_cache.v_scale);
+    copy_rows(&access::at(m_v, c, 0, 0), access::head_stride(m_v), &cache_at(m_v_cache, block, offset, 0, 0),
+              v_step, m_cfg.k_heads, m_cache.v_dim, m_cache.v_scale);
   }
 
   KOKKOS_INLINE_FUNCTION void operator()(HostRowsTag, const std::int64_t g) const {
