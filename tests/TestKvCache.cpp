@@ -46,6 +46,15 @@ void cache_product(float k_scale = 1, float v_scale = 1) {
   ::testing::Test::RecordProperty("cases", n);
 }
 
+// A table of `positions` positions for heads of `dim` dims, all rotated, theta 10000.
+template <class Space>
+Table<typename Space::memory_space> small_table(const Space& space, int dim, std::int64_t positions) {
+  Params p;
+  p.head_dim = p.rotary_dim = dim;
+  p.theta = 10000.0;
+  return Table<typename Space::memory_space>(space, p, positions);
+}
+
 }  // namespace
 
 template <class Space>
@@ -83,10 +92,7 @@ TYPED_TEST(KvCache, SlotPastTheCacheIsFlagged) {
   using Space = TypeParam;
   using Memory = typename Space::memory_space;
   const Space space;
-  Params p;
-  p.head_dim = p.rotary_dim = 64;
-  p.theta = 10000.0;
-  Table<Memory> table(space, p, 16);
+  const auto table = small_table(space, 64, 16);
   Kokkos::View<float***, Memory> q("q", 4, 2, 64), k("k", 4, 1, 64), v("v", 4, 1, 64), q0("q0", 4, 2, 64);
   KokkosRopeTesting::fill(space, q, 1);
   KokkosRopeTesting::fill(space, k, 2);
@@ -153,10 +159,7 @@ TYPED_TEST(KvCache, ChecksBeforeTheKernelFindTheFirstBadToken) {
   using Space = TypeParam;
   using Memory = typename Space::memory_space;
   const Space space;
-  Params p;
-  p.head_dim = p.rotary_dim = 8;
-  p.theta = 10000.0;
-  Table<Memory> table(space, p, 64);
+  const auto table = small_table(space, 8, 64);
   RotateOptions eager;
   eager.validation = Validation::before_kernel;
   constexpr std::int64_t limit = KokkosRope::Impl::host_serial_check_limit;
