@@ -188,8 +188,7 @@ struct RotateCacheKernel {
     if constexpr (!Norm::enabled && std::is_same_v<T, Out>) {
       rotate_head_rows<Style>(in, out, step_in, step_out, heads, cs, sn, half, 0, half);
       if (in != out)
-        for (int h = 0; h < heads; ++h)
-          copy_row(in + h * step_in + 2 * half, out + h * step_out + 2 * half, dim - 2 * half, scale);
+        copy_rows(in + 2 * half, step_in, out + 2 * half, step_out, heads, dim - 2 * half, scale);
     } else {
       // As many head rows at a time as fit the local buffer: one rotate_head_rows call for them
       // (cos/sin loaded once), then one conversion loop where the cache's head rows are adjacent.
@@ -210,8 +209,7 @@ struct RotateCacheKernel {
           rotate_head_rows<Style>(rows, rows, dim, dim, n, cs, sn, half, 0, half);
         } else {
           rotate_head_rows<Style>(group_in, rows, step_in, dim, n, cs, sn, half, 0, half);
-          for (int h = 0; h < n; ++h)
-            for (int d = 2 * half; d < dim; ++d) rows[h * dim + d] = group_in[h * step_in + d];
+          copy_rows(group_in + 2 * half, step_in, rows + 2 * half, dim, n, dim - 2 * half, 1.0f);
         }
         copy_rows(rows, dim, out + h0 * step_out, step_out, n, dim, scale);
       }

@@ -44,20 +44,12 @@ inline __m512 widen(__m256i bits) {
   return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(bits), 16));
 }
 
-template <bool Masked>
+/// The first lanes of 16 (m) loaded, the others zero: 16 bf16 as 16-bit lanes, or 16 floats.
 inline __m256i load16(const bfloat16* p, __mmask16 m) {
-  if constexpr (Masked)
-    return _mm256_maskz_loadu_epi16(m, p);
-  else
-    return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+  return _mm256_maskz_loadu_epi16(m, p);
 }
-
-template <bool Masked>
 inline __m512 load16(const float* p, __mmask16 m) {
-  if constexpr (Masked)
-    return _mm512_maskz_loadu_ps(m, p);
-  else
-    return _mm512_loadu_ps(p);
+  return _mm512_maskz_loadu_ps(m, p);
 }
 
 /// lo and hi (16 floats each) rounded to 32 bf16 (lo first), bitwise as bfloat16(float). The
@@ -90,28 +82,32 @@ inline __m512 second_of(__m512 a, __m512 b, __m512 c, __m512 s) {
 }
 
 /// cos and sin of 32 consecutive pairs, loaded once and applied to every head row of a token: in
-/// order (lo: pairs 0-15, hi: 16-31), and split into the even and the odd pairs, the order in
-/// which a full half-split step widens its 32 elements.
+/// order (lo: pairs 0-15, hi: 16-31), and for half-split rows also split into the even and the odd
+/// pairs, the order in which a full half-split step widens its 32 elements.
 struct CosSin32 {
   __m512 c_lo, c_hi, s_lo, s_hi;
   __m512 c_even, c_odd, s_even, s_odd;
 };
 
-template <bool Masked>
+template <PairStyle Style>
 inline CosSin32 load_cos_sin(const float* c, const float* s, __mmask32 m) {
   const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
-  const __m512 c_lo = load16<Masked>(c, m_lo), c_hi = load16<Masked>(c + 16, m_hi);
-  const __m512 s_lo = load16<Masked>(s, m_lo), s_hi = load16<Masked>(s + 16, m_hi);
-  const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-  const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
-  return {c_lo,
-          c_hi,
-          s_lo,
-          s_hi,
-          _mm512_permutex2var_ps(c_lo, even, c_hi),
-          _mm512_permutex2var_ps(c_lo, odd, c_hi),
-          _mm512_permutex2var_ps(s_lo, even, s_hi),
-          _mm512_permutex2var_ps(s_lo, odd, s_hi)};
+  CosSin32 cs;
+  cs.c_lo = load16(c, m_lo);
+  cs.c_hi = load16(c + 16, m_hi);
+  cs.s_lo = load16(s, m_lo);
+  cs.s_hi = load16(s + 16, m_hi);
+  if constexpr (Style == PairStyle::half_split) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
+    cs.c_even = _mm512_permutex2var_ps(cs.c_lo, even, cs.c_hi);
+    cs.c_odd = _mm512_permutex2var_ps(cs.c_lo, odd, cs.c_hi);
+    cs.s_even = _mm512_permutex2var_ps(cs.s_lo, even, cs.s_hi);
+    cs.s_odd = _mm512_permutex2var_ps(cs.s_lo, odd, cs.s_hi);
+  } else {
+    cs.c_even = cs.c_odd = cs.s_even = cs.s_odd = _mm512_setzero_ps();  // not read by interleaved steps
+  }
+  return cs;
 }
 
 /// The 16-bit lane order that interleaves 32 results given as [16 firsts | 16 seconds].
@@ -147,20 +143,16 @@ inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfl
     _mm512_storeu_si512(y2, _mm512_permutexvar_epi16(order, r2));
     return;
   }
+  // A masked step (the last of a row) widens 16 elements per load, in order.
   const __mmask16 m_lo = static_cast<__mmask16>(m), m_hi = static_cast<__mmask16>(m >> 16);
-  const __m512 a_lo = widen(load16<Masked>(a1, m_lo)), a_hi = widen(load16<Masked>(a1 + 16, m_hi));
-  const __m512 b_lo = widen(load16<Masked>(a2, m_lo)), b_hi = widen(load16<Masked>(a2 + 16, m_hi));
+  const __m512 a_lo = widen(load16(a1, m_lo)), a_hi = widen(load16(a1 + 16, m_hi));
+  const __m512 b_lo = widen(load16(a2, m_lo)), b_hi = widen(load16(a2 + 16, m_hi));
   const __m512i r1 =
       narrow(first_of(a_lo, b_lo, cs.c_lo, cs.s_lo), first_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
   const __m512i r2 =
       narrow(second_of(a_lo, b_lo, cs.c_lo, cs.s_lo), second_of(a_hi, b_hi, cs.c_hi, cs.s_hi), m);
-  if constexpr (Masked) {
-    _mm512_mask_storeu_epi16(y1, m, r1);
-    _mm512_mask_storeu_epi16(y2, m, r2);
-  } else {
-    _mm512_storeu_si512(y1, r1);
-    _mm512_storeu_si512(y2, r2);
-  }
+  _mm512_mask_storeu_epi16(y1, m, r1);
+  _mm512_mask_storeu_epi16(y2, m, r2);
 }
 
 /// Interleaved pairs [i, i + 16) of one row: a pair is one 32-bit lane, its first element in the
@@ -168,9 +160,7 @@ inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfl
 template <bool Masked>
 inline void interleaved_step(const bfloat16* a, bfloat16* y, __m512 cv, __m512 sv, __mmask16 m) {
   const __m512i v = Masked ? _mm512_maskz_loadu_epi32(m, a) : _mm512_loadu_si512(a);
-  const __m512 x1 = _mm512_castsi512_ps(_mm512_slli_epi32(v, 16));
-  const __m512 x2 =
-      _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(static_cast<int>(0xffff0000u))));
+  const __m512 x1 = widen_even(v), x2 = widen_odd(v);
   // narrow() gives y1 of the 16 pairs, then their y2; the permutation interleaves them again.
   const __mmask32 valid = static_cast<__mmask32>(m) | (static_cast<__mmask32>(m) << 16);
   const __m512i r = narrow(first_of(x1, x2, cv, sv), second_of(x1, x2, cv, sv), valid);
@@ -211,8 +201,8 @@ inline void rows(const bfloat16* in, bfloat16* out, std::int64_t step_in, std::i
                  int half, const float* c, const float* s, int count) {
   for (int b = 0; b < count; b += 64) {
     const int n0 = count - b < 32 ? count - b : 32, n1 = count - b - 32 < 32 ? count - b - 32 : 32;
-    const CosSin32 cs0 = load_cos_sin<true>(c + b, s + b, lanes(n0));
-    const CosSin32 cs1 = n1 > 0 ? load_cos_sin<true>(c + b + 32, s + b + 32, lanes(n1)) : cs0;
+    const CosSin32 cs0 = load_cos_sin<Style>(c + b, s + b, lanes(n0));
+    const CosSin32 cs1 = n1 > 0 ? load_cos_sin<Style>(c + b + 32, s + b + 32, lanes(n1)) : cs0;
     const bfloat16* row_in = in;
     bfloat16* row_out = out;
     for (int h = 0; h < heads; ++h, row_in += step_in, row_out += step_out) {

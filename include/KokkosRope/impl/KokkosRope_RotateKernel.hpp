@@ -40,14 +40,13 @@ template <class Eval, class Acc>
 inline constexpr bool has_rows_of_v<Eval, Acc, std::void_t<typename Eval::row_type>> =
     std::is_same_v<typename Eval::row_type, Acc>;
 
-/// A hint to fetch the `bytes` bytes at p, to be read (or, ForWrite, written) soon: the host
-/// compilers' prefetch, nothing elsewhere. Never faults, never reads.
-template <bool ForWrite = false>
+/// A hint to fetch the `bytes` bytes at p, to be read soon: the host compilers' prefetch, nothing
+/// elsewhere. Never faults, never reads.
 KOKKOS_FORCEINLINE_FUNCTION void prefetch_bytes(const void* p, std::size_t bytes) {
 #if (defined(__GNUC__) || defined(__clang__)) && !defined(__CUDA_ARCH__) && \
     !defined(__HIP_DEVICE_COMPILE__) && !defined(__SYCL_DEVICE_ONLY__)
   for (std::size_t b = 0; b < bytes; b += 64)
-    __builtin_prefetch(static_cast<const char*>(p) + b, ForWrite ? 1 : 0);
+    __builtin_prefetch(static_cast<const char*>(p) + b);
 #else
   (void)p, (void)bytes;
 #endif
