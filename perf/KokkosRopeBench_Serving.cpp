@@ -10,7 +10,9 @@
 //  - roofline: a copy kernel with the fused step's access pattern and bytes and no arithmetic: q
 //              read and written back (XORed with a zero mask read at run time), the slot and
 //              position of each token read, k and v rows copied into the cache rows of the slots
-//              (fp8: the high byte of each bf16, a truncating "cast" without rounding).
+//              (fp8: the high byte of each bf16, a truncating "cast" without rounding), with
+//              streaming stores where the library's host path streams its cache rows (AVX-512
+//              hosts, at least streaming_min_tokens tokens per thread).
 // Decode: packed() tokens of `batch` sequences, one token each, at pseudo-random positions
 // (token_positions) below 128K, at distinct slots scattered over the cache (a permutation of its
 // slots). Prefill: packed(cu_seqlens) of `batch` sequences of `seq` tokens (positions 0..seq-1),
@@ -34,6 +36,8 @@
 #include "KokkosRopeBench_Context.hpp"
 #include "KokkosRopeBench_Roofline.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstring>
 #include <iostream>
 #include <numeric>
@@ -189,6 +193,8 @@ struct ServingRoofline {
   ConstIndex slots, positions;  ///< positions: decode only
   Kokkos::View<const std::uint64_t*, Mem> mask;
   std::int64_t q_words, row;  ///< q words per token; k (v) elements per token
+  std::int64_t tokens = 0, per_index = 1;  ///< host: tokens per index (a thread's share)
+  bool streaming = false;                  ///< host: cache rows by streaming stores, as the library
 
   KOKKOS_FORCEINLINE_FUNCTION std::uint64_t token_mask(const std::int64_t t) const {
     return positions.extent(0) > 0 ? mask(0) & static_cast<std::uint64_t>(positions(t)) : mask(0);
@@ -202,7 +208,14 @@ struct ServingRoofline {
       vc8[dst] = static_cast<std::uint8_t>(v[src] >> 8);
     }
   }
-  KOKKOS_INLINE_FUNCTION void operator()(RowTag, const std::int64_t t) const {
+  KOKKOS_INLINE_FUNCTION void operator()(RowTag, const std::int64_t index) const {
+    const std::int64_t first = index * per_index, last = std::min(first + per_index, tokens);
+    for (std::int64_t t = first; t < last; ++t) token_rows(t);
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+    if (streaming) kr::Impl::HostSimd::streaming_fence();
+#endif
+  }
+  KOKKOS_INLINE_FUNCTION void token_rows(const std::int64_t t) const {
     // The bounds in locals: the stores through uint64_t pointers may alias the int64_t members,
     // which would keep the compiler from counting (and vectorising) the loops.
     const std::int64_t nq = q_words, n = row;
@@ -211,6 +224,9 @@ struct ServingRoofline {
     for (std::int64_t w = 0; w < nq; ++w) qt[w] ^= m;
     const std::int64_t slot = slots(t);
     if (slot < 0) return;
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+    if (streaming && stream_rows(t, slot)) return;
+#endif
     if constexpr (std::is_same_v<C, bf16>) {  // 4 elements per word
       const auto* KOKKOS_RESTRICT ks = reinterpret_cast<const std::uint64_t*>(k + t * n);
       const auto* KOKKOS_RESTRICT vs = reinterpret_cast<const std::uint64_t*>(v + t * n);
@@ -227,6 +243,34 @@ struct ServingRoofline {
       for (std::int64_t e = 0; e < n; ++e) vd[e] = static_cast<std::uint8_t>(vs[e] >> 8);
     }
   }
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+  /// The token's k and v rows into the slot's cache rows by streaming stores (fp8: the high bytes
+  /// gathered in a local row first), where the rows are 64-byte aligned; false where not.
+  bool stream_rows(const std::int64_t t, const std::int64_t slot) const {
+    namespace simd = kr::Impl::HostSimd;
+    const std::int64_t n = row, bytes = n * static_cast<std::int64_t>(sizeof(C));
+    constexpr bool same = std::is_same_v<C, bf16>;
+    auto* kd = reinterpret_cast<std::byte*>(same ? static_cast<void*>(kc16 + slot * n) : kc8 + slot * n);
+    auto* vd = reinterpret_cast<std::byte*>(same ? static_cast<void*>(vc16 + slot * n) : vc8 + slot * n);
+    if (!simd::streamable(kd, 0, bytes) || !simd::streamable(vd, 0, bytes)) return false;
+    const auto rows = [&](const std::uint16_t* src, std::byte* dst) {
+      if constexpr (same) {
+        simd::stream_rows(reinterpret_cast<const std::byte*>(src), 0, dst, 0, 1, bytes);
+      } else {
+        constexpr std::int64_t chunk = 1024;
+        alignas(64) std::uint8_t local[chunk];
+        for (std::int64_t e0 = 0; e0 < n; e0 += chunk) {
+          const std::int64_t m = std::min(chunk, n - e0);
+          for (std::int64_t e = 0; e < m; ++e) local[e] = static_cast<std::uint8_t>(src[e0 + e] >> 8);
+          simd::stream_rows(reinterpret_cast<const std::byte*>(local), 0, dst + e0, 0, 1, m);
+        }
+      }
+    };
+    rows(k + t * n, kd);
+    rows(v + t * n, vd);
+    return true;
+  }
+#endif
   /// Device: index i of a token's q_words + row units: a q word, or a k and a v element.
   KOKKOS_INLINE_FUNCTION void operator()(ElemTag, const std::int64_t i) const {
     const std::int64_t unit = q_words + row;
@@ -375,10 +419,17 @@ struct ServingData : ServingRun {
       r.kc8 = reinterpret_cast<std::uint8_t*>(kc.data());
       r.vc8 = reinterpret_cast<std::uint8_t*>(vc.data());
     }
-    if constexpr (host_kernels)
+    if constexpr (host_kernels) {
+      // A thread's share of the tokens per index, streaming where the library streams.
+      const std::int64_t threads = std::max<std::int64_t>(1, space.concurrency());
+      r.tokens = c.tokens();
+      r.per_index = (r.tokens + threads - 1) / threads;
+      r.streaming = kr::Impl::host_avx512bf16_v && r.per_index >= kr::Impl::streaming_min_tokens;
+      const std::int64_t indices = (r.tokens + r.per_index - 1) / r.per_index;
       Kokkos::parallel_for(
           "KokkosRope::bench::serving_roofline",
-          Kokkos::RangePolicy<Exec, RowTag, Kokkos::IndexType<std::int64_t>>(space, 0, c.tokens()), r);
+          Kokkos::RangePolicy<Exec, RowTag, Kokkos::IndexType<std::int64_t>>(space, 0, indices), r);
+    }
     else
       Kokkos::parallel_for("KokkosRope::bench::serving_roofline",
                            Kokkos::RangePolicy<Exec, ElemTag, Kokkos::IndexType<std::int64_t>>(

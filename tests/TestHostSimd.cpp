@@ -164,13 +164,21 @@ TEST(HostSimd, WritesOnlyItsPairs) {
 // rotate_and_cache on a host space (host_rows): q in place, k rotated into the cache with the
 // cache's head stride (NHD: the slot's rows are contiguous; HND: a block's head rows apart), v
 // copied; partial and full rotary dims (masked and full steps), padding slots, bf16, float and fp8
-// caches. Expected: the scalar model per pair, the tail copied, then the cache's conversion
-// (fp8: float8_e4m3(float(x) / scale)).
+// caches. `streaming`: enough tokens per thread that the cache rows take streaming stores where
+// they are 64-byte aligned (dim 128; dim 80's 160-byte rows cannot). Expected: the scalar model
+// per pair, the tail copied, then the cache's conversion (fp8: float8_e4m3(float(x) / scale)).
 template <class C, class Order>
-void check_rotate_and_cache(Order order, int rotary_dim) {
+void check_rotate_and_cache(Order order, int rotary_dim, int dim = 128, bool streaming = false) {
   using Exec = Kokkos::DefaultHostExecutionSpace;
   using Mem = Exec::memory_space;
-  constexpr int tokens = 6, q_heads = 3, kv_heads = 2, dim = 128, block_size = 4, blocks = 5, positions = 9;
+  constexpr int q_heads = 3, kv_heads = 2, block_size = 4, positions = 9;
+  // Six tokens with hand-picked slots (token 1 padding), then, for `streaming`, the later tokens
+  // in slots 20, 21, ... in reverse order.
+  const std::int64_t later = streaming ? KokkosRope::Impl::streaming_min_tokens * Exec().concurrency() : 0;
+  const int tokens = 6 + static_cast<int>(later);
+  const int blocks = 5 + static_cast<int>((later + block_size - 1) / block_size);
+  std::vector<std::int64_t> slot_of = {7, -1, 0, 19, 12, 5};
+  for (int t = 6; t < tokens; ++t) slot_of.push_back(20 + (tokens - 1 - t));
   constexpr bool nhd = std::is_same_v<Order, KokkosRope::CacheNHD>;
   const int pairs = rotary_dim / 2;
   const float scale = std::is_same_v<C, KokkosRope::float8_e4m3> ? 0.75f : 1.0f;
@@ -188,7 +196,6 @@ void check_rotate_and_cache(Order order, int rotary_dim) {
       sin(p, i) = i % 7 == 3 ? 0.0f : std::sin(a);
     }
   Kokkos::View<std::int64_t*, Mem> pos("positions", tokens), slots("slots", tokens);
-  const std::int64_t slot_of[tokens] = {7, -1, 0, 19, 12, 5};  // token 1 is padding
   for (int t = 0; t < tokens; ++t) {
     pos(t) = (5 * t + 3) % positions;
     slots(t) = slot_of[t];
@@ -272,6 +279,17 @@ TEST(HostSimd, RotateAndCacheBf16CacheBitwise) {
     check_rotate_and_cache<bfloat16>(KokkosRope::cache_nhd, rotary_dim);
     check_rotate_and_cache<bfloat16>(KokkosRope::cache_hnd, rotary_dim);
   }
+  check_rotate_and_cache<bfloat16>(KokkosRope::cache_nhd, 64, 80);
+  check_rotate_and_cache<bfloat16>(KokkosRope::cache_hnd, 80, 80);
+}
+TEST(HostSimd, RotateAndCacheStreamingBitwise) {
+  for (int rotary_dim : {96, 128}) {
+    check_rotate_and_cache<bfloat16>(KokkosRope::cache_nhd, rotary_dim, 128, true);
+    check_rotate_and_cache<bfloat16>(KokkosRope::cache_hnd, rotary_dim, 128, true);
+    check_rotate_and_cache<float>(KokkosRope::cache_nhd, rotary_dim, 128, true);
+    check_rotate_and_cache<KokkosRope::float8_e4m3>(KokkosRope::cache_hnd, rotary_dim, 128, true);
+  }
+  check_rotate_and_cache<bfloat16>(KokkosRope::cache_nhd, 64, 80, true);
 }
 TEST(HostSimd, RotateAndCacheFloatCacheBitwise) {
   check_rotate_and_cache<float>(KokkosRope::cache_nhd, 96);

@@ -13,6 +13,10 @@
 /// slot_past_cache) and the token skipped; on host spaces it is an InvalidArgument before
 /// anything is written. Padding tokens (a negative slot of slot_mapping) have q rotated and
 /// nothing cached. Two tokens given the same slot race, as in every paged-cache writer.
+/// On x86 hosts built for AVX512-BF16, launches of at least 16 tokens per thread write the cache
+/// rows with streaming (non-temporal) stores where the rows are 64-byte aligned: the step never
+/// reads them back, and such stores skip the read of each line a store first fetches, so the
+/// new rows are in memory, not in the CPU's caches, once the step completes.
 #ifndef KOKKOSROPE_ROTATEANDCACHE_HPP
 #define KOKKOSROPE_ROTATEANDCACHE_HPP
 

@@ -21,6 +21,7 @@
 #include <KokkosRope/impl/KokkosRope_RotateKernel.hpp>
 #include <KokkosRope/impl/KokkosRope_TensorAccess.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -108,6 +109,11 @@ struct NormWeights {
 inline constexpr int cache_host_pairs = 256;
 inline constexpr int cache_host_dim = 1024;
 
+/// Tokens per thread from which the host_rows path writes cache rows with streaming stores: they
+/// spare the read of each cache line a store first fetches, but every thread then waits once for
+/// its stores to drain, which costs more than it saves on a few tokens.
+inline constexpr std::int64_t streaming_min_tokens = 16;
+
 /// What a serving launch needs beyond the rotation's KernelConfig.
 struct CacheConfig {
   std::int64_t capacity = 0;  // num_blocks * block_size slots
@@ -116,6 +122,7 @@ struct CacheConfig {
   float k_scale = 1;
   float v_scale = 1;
   bool head_major = false;  // HND blocks; a runtime choice, so both orders share one kernel
+  bool streaming = false;   // host_rows: cache rows by streaming stores (streaming_min_tokens)
 };
 
 template <class ExecutionSpace, class Layout, class Acc, class QIn, class QOut, class KIn, class VIn,
@@ -149,6 +156,7 @@ struct RotateCacheKernel {
   KernelConfig m_cfg;
   CacheConfig m_cache;
   std::int64_t m_token_offset = 0;
+  std::int64_t m_tokens_per_index = 1;  // host_rows: consecutive tokens per index
 
   static std::size_t scratch_bytes(int half, bool use_scratch) {
     return use_scratch ? acc_scratch::shmem_size(2 * static_cast<std::size_t>(half)) : 0;
@@ -179,16 +187,18 @@ struct RotateCacheKernel {
   /// unrotated tail copied the same way. Without a norm into rows of the input's type, the rows
   /// are rotated straight into place (rotate_head_rows, cos/sin loaded once for every head);
   /// otherwise each row goes through a local row of T, so every intermediate is rounded where the
-  /// unfused composition rounds it and each step is a vectorisable loop.
+  /// unfused composition rounds it and each step is a vectorisable loop. streaming: `out` is
+  /// cache rows, stored with streaming stores where they can be (see copy_rows).
   template <PairStyle Style, class T, class Out, class Weight>
   KOKKOS_INLINE_FUNCTION void host_rows_of_tensor(const T* in, Out* out, std::int64_t step_in,
                                                   std::int64_t step_out, int heads, const Acc* cs,
-                                                  const Acc* sn, const Weight& weight, float scale) const {
+                                                  const Acc* sn, const Weight& weight, float scale,
+                                                  bool streaming) const {
     const int half = m_cfg.half, dim = m_cfg.head_dim;
     if constexpr (!Norm::enabled && std::is_same_v<T, Out>) {
-      rotate_head_rows<Style>(in, out, step_in, step_out, heads, cs, sn, half, 0, half);
+      rotate_head_rows<Style>(in, out, step_in, step_out, heads, cs, sn, half, 0, half, streaming);
       if (in != out)
-        copy_rows(in + 2 * half, step_in, out + 2 * half, step_out, heads, dim - 2 * half, scale);
+        copy_rows(in + 2 * half, step_in, out + 2 * half, step_out, heads, dim - 2 * half, scale, streaming);
     } else {
       // As many head rows at a time as fit the local buffer: one rotate_head_rows call for them
       // (cos/sin loaded once), then one conversion loop where the cache's head rows are adjacent.
@@ -211,16 +221,40 @@ struct RotateCacheKernel {
           rotate_head_rows<Style>(group_in, rows, step_in, dim, n, cs, sn, half, 0, half);
           copy_rows(group_in + 2 * half, step_in, rows + 2 * half, dim, n, dim - 2 * half, 1.0f);
         }
-        copy_rows(rows, dim, out + h0 * step_out, step_out, n, dim, scale);
+        copy_rows(rows, dim, out + h0 * step_out, step_out, n, dim, scale, streaming);
       }
     }
   }
 
   /// `rows` rows of n elements of type T (row r at in + r step_in) stored as Out (at out + r
-  /// step_out): one loop over all of them where both sides' rows are adjacent.
+  /// step_out): one loop over all of them where both sides' rows are adjacent. streaming: `out`
+  /// is cache rows, written once and not read back by the step, which take streaming stores where
+  /// the host ISA has them and the rows are aligned for them (converted rows through a local row).
   template <class T, class Out>
   KOKKOS_FORCEINLINE_FUNCTION static void copy_rows(const T* in, std::int64_t step_in, Out* out,
-                                                    std::int64_t step_out, int rows, int n, float scale) {
+                                                    std::int64_t step_out, int rows, int n, float scale,
+                                                    bool streaming = false) {
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+    constexpr auto out_bytes = static_cast<std::int64_t>(sizeof(Out));
+    if (streaming && HostSimd::streamable(out, step_out * out_bytes, n * out_bytes)) {
+      const auto* bytes_in = reinterpret_cast<const std::byte*>(in);
+      auto* bytes_out = reinterpret_cast<std::byte*>(out);
+      if constexpr (std::is_same_v<T, Out>) {
+        HostSimd::stream_rows(bytes_in, step_in * out_bytes, bytes_out, step_out * out_bytes, rows,
+                              n * out_bytes);
+      } else {
+        alignas(64) Out local[cache_host_dim];
+        for (int r = 0; r < rows; ++r)
+          for (int d = 0; d < n; d += cache_host_dim) {
+            const int m = n - d < cache_host_dim ? n - d : cache_host_dim;
+            copy_row(in + r * step_in + d, local, m, scale);
+            HostSimd::stream_rows(reinterpret_cast<const std::byte*>(local), 0,
+                                  reinterpret_cast<std::byte*>(out + r * step_out + d), 0, 1, m * out_bytes);
+          }
+      }
+      return;
+    }
+#endif
     if (step_in == n && step_out == n) {
       copy_row(in, out, rows * n, scale);
       return;
@@ -254,7 +288,7 @@ struct RotateCacheKernel {
     if (m_cfg.q_heads > 0)
       host_rows_of_tensor<Style>(&access::at(m_q_in, c, 0, 0), &access::at(m_q_out, c, 0, 0),
                                  access::head_stride(m_q_in), access::head_stride(m_q_out), m_cfg.q_heads, cs,
-                                 sn, q_weight, 1.0f);
+                                 sn, q_weight, 1.0f, false);
     if (slot < 0 || m_cfg.k_heads == 0) return;  // padding: q only
     const std::int64_t block = slot / m_cache.block_size, offset = slot - block * m_cache.block_size;
     // The cache's head stride: extent 2 of NHD blocks, extent 1 of HND ones.
@@ -262,12 +296,24 @@ struct RotateCacheKernel {
     const std::int64_t v_step = m_v_cache.stride(m_cache.head_major ? 1 : 2);
     host_rows_of_tensor<Style>(&access::at(m_k, c, 0, 0), &cache_at(m_k_cache, block, offset, 0, 0),
                                access::head_stride(m_k), k_step, m_cfg.k_heads, cs, sn, k_weight,
-                               m_cache.k_scale);
+                               m_cache.k_scale, m_cache.streaming);
     copy_rows(&access::at(m_v, c, 0, 0), access::head_stride(m_v), &cache_at(m_v_cache, block, offset, 0, 0),
-              v_step, m_cfg.k_heads, m_cache.v_dim, m_cache.v_scale);
+              v_step, m_cfg.k_heads, m_cache.v_dim, m_cache.v_scale, m_cache.streaming);
   }
 
-  KOKKOS_INLINE_FUNCTION void operator()(HostRowsTag, const std::int64_t g) const {
+  KOKKOS_INLINE_FUNCTION void operator()(HostRowsTag, const std::int64_t index) const {
+    if constexpr (is_host_execution_space_v<ExecutionSpace>) {
+      const std::int64_t first = index * m_tokens_per_index;
+      const std::int64_t last =
+          first + m_tokens_per_index < m_cfg.num_tokens ? first + m_tokens_per_index : m_cfg.num_tokens;
+      for (std::int64_t g = first; g < last; ++g) host_token(g);
+#if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
+      if (m_cache.streaming) HostSimd::streaming_fence();
+#endif
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION void host_token(const std::int64_t g) const {
     if constexpr (is_host_execution_space_v<ExecutionSpace>) {
       const TokenCoord c = m_tokens(g);
       const Position pos = m_positions(c);

@@ -286,7 +286,13 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
     const std::int64_t tokens = cfg.num_tokens;
     if constexpr (is_host_execution_space_v<ExecutionSpace>) {  // never instantiated for a device
       if (cfg.path == KernelPath::host_rows) {
-        launch_host_rows(label, space, kernel, tokens);
+        // One index per thread's share of the tokens: each thread then orders its streaming
+        // cache stores once (a fence per token would wait for every token's stores).
+        const std::int64_t threads = std::max<std::int64_t>(1, space.concurrency());
+        const std::int64_t per_index = (tokens + threads - 1) / threads;
+        kernel.m_tokens_per_index = per_index;
+        kernel.m_cache.streaming = per_index >= streaming_min_tokens;
+        launch_host_rows(label, space, kernel, (tokens + per_index - 1) / per_index);
         return;
       }
     }

@@ -12,6 +12,7 @@
 #include <KokkosRope/BFloat16.hpp>
 #include <KokkosRope/Params.hpp>
 
+#include <cstddef>
 #include <cstdint>
 
 #if defined(__AVX512BF16__) && defined(__AVX512BW__) && defined(__AVX512DQ__) && defined(__AVX512VL__) && \
@@ -116,6 +117,37 @@ inline __m512i interleave_halves() {
                           20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
 }
 
+/// 64 bytes stored at p: with a streaming (non-temporal) store when Streaming (p 64-byte aligned).
+/// A serving step writes each KV-cache row once and never reads it back, so streaming its rows
+/// spares the read of every cache line a store would first fetch.
+template <bool Streaming>
+inline void store64(void* p, __m512i v) {
+  if constexpr (Streaming)
+    _mm512_stream_si512(static_cast<__m512i*>(p), v);
+  else
+    _mm512_storeu_si512(p, v);
+}
+
+/// Whether rows at out + r step (bytes) may take streaming stores of 64-byte units: every row
+/// and every `unit` bytes within it 64-byte aligned.
+inline bool streamable(const void* out, std::int64_t step, std::int64_t unit) {
+  return reinterpret_cast<std::uintptr_t>(out) % 64 == 0 && step % 64 == 0 && unit % 64 == 0;
+}
+
+/// Orders the streaming stores before every later store (they are weakly ordered), so whoever
+/// synchronises with this thread afterwards sees them.
+inline void streaming_fence() {
+  _mm_sfence();
+}
+
+/// `rows` rows of `bytes` bytes (row r at in + r step_in, out + r step_out) copied with streaming
+/// stores; streamable(out, step_out, bytes) must hold.
+inline void stream_rows(const std::byte* in, std::int64_t step_in, std::byte* out, std::int64_t step_out,
+                        int rows, std::int64_t bytes) {
+  for (int r = 0; r < rows; ++r, in += step_in, out += step_out)
+    for (std::int64_t b = 0; b < bytes; b += 64) store64<true>(out + b, _mm512_loadu_si512(in + b));
+}
+
 /// 32 bf16 widened exactly to floats: the even elements (shifted into the high half of their
 /// 32-bit lane) and the odd ones (already there), two instructions for 32 elements.
 inline __m512 widen_even(__m512i bits) {
@@ -126,8 +158,8 @@ inline __m512 widen_odd(__m512i bits) {
 }
 
 /// Half-split pairs [i, i + 32) of one row: x1 from a1, x2 from a2, into y1 and y2 (which may be a1
-/// and a2).
-template <bool Masked>
+/// and a2); a full step's stores streaming when Streaming.
+template <bool Masked, bool Streaming>
 inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfloat16* y2, const CosSin32& cs,
                        __mmask32 m) {
   if constexpr (!Masked) {
@@ -139,8 +171,8 @@ inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfl
                               first_of(a_odd, b_odd, cs.c_odd, cs.s_odd), m);
     const __m512i r2 = narrow(second_of(a_even, b_even, cs.c_even, cs.s_even),
                               second_of(a_odd, b_odd, cs.c_odd, cs.s_odd), m);
-    _mm512_storeu_si512(y1, _mm512_permutexvar_epi16(order, r1));
-    _mm512_storeu_si512(y2, _mm512_permutexvar_epi16(order, r2));
+    store64<Streaming>(y1, _mm512_permutexvar_epi16(order, r1));
+    store64<Streaming>(y2, _mm512_permutexvar_epi16(order, r2));
     return;
   }
   // A masked step (the last of a row) widens 16 elements per load, in order.
@@ -156,8 +188,8 @@ inline void split_step(const bfloat16* a1, const bfloat16* a2, bfloat16* y1, bfl
 }
 
 /// Interleaved pairs [i, i + 16) of one row: a pair is one 32-bit lane, its first element in the
-/// low half. (cs: the low 16 pairs of a CosSin32.)
-template <bool Masked>
+/// low half. (cs: the low 16 pairs of a CosSin32; a full step's store streaming when Streaming.)
+template <bool Masked, bool Streaming>
 inline void interleaved_step(const bfloat16* a, bfloat16* y, __m512 cv, __m512 sv, __mmask16 m) {
   const __m512i v = Masked ? _mm512_maskz_loadu_epi32(m, a) : _mm512_loadu_si512(a);
   const __m512 x1 = widen_even(v), x2 = widen_odd(v);
@@ -168,26 +200,26 @@ inline void interleaved_step(const bfloat16* a, bfloat16* y, __m512 cv, __m512 s
   if constexpr (Masked)
     _mm512_mask_storeu_epi32(y, m, out);
   else
-    _mm512_storeu_si512(y, out);
+    store64<Streaming>(y, out);
 }
 
 /// Pairs [i, i + n) of one head row, n <= 32, with their cos/sin.
-template <PairStyle Style>
+template <PairStyle Style, bool Streaming>
 inline void row_chunk(const bfloat16* in, bfloat16* out, int half, int i, int n, const CosSin32& cs) {
   if constexpr (Style == PairStyle::half_split) {
     if (n == 32)
-      split_step<false>(in + i, in + half + i, out + i, out + half + i, cs, lanes(32));
+      split_step<false, Streaming>(in + i, in + half + i, out + i, out + half + i, cs, lanes(32));
     else
-      split_step<true>(in + i, in + half + i, out + i, out + half + i, cs, lanes(n));
+      split_step<true, false>(in + i, in + half + i, out + i, out + half + i, cs, lanes(n));
   } else {
     if (n == 32) {
-      interleaved_step<false>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, 0xffff);
-      interleaved_step<false>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi, 0xffff);
+      interleaved_step<false, Streaming>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, 0xffff);
+      interleaved_step<false, Streaming>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi, 0xffff);
     } else {
       const __mmask32 m = lanes(n);
-      interleaved_step<true>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, static_cast<__mmask16>(m));
+      interleaved_step<true, false>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, static_cast<__mmask16>(m));
       if (n > 16)
-        interleaved_step<true>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi,
+        interleaved_step<true, false>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi,
                                static_cast<__mmask16>(m >> 16));
     }
   }
@@ -195,8 +227,9 @@ inline void row_chunk(const bfloat16* in, bfloat16* out, int half, int i, int n,
 
 /// Pairs [0, count) of `heads` head rows (row h at in + h step_in and out + h step_out; in == out
 /// in place); c and s point at pair 0's cos and sin, `half` is the rows' pair count. cos/sin of 64
-/// pairs at a time stay in registers while every head row takes them, in memory order.
-template <PairStyle Style>
+/// pairs at a time stay in registers while every head row takes them, in memory order. Streaming:
+/// the full steps' stores are streaming (streamable(out, 2 step_out, 2 half) must hold).
+template <PairStyle Style, bool Streaming>
 inline void rows(const bfloat16* in, bfloat16* out, std::int64_t step_in, std::int64_t step_out, int heads,
                  int half, const float* c, const float* s, int count) {
   for (int b = 0; b < count; b += 64) {
@@ -206,8 +239,8 @@ inline void rows(const bfloat16* in, bfloat16* out, std::int64_t step_in, std::i
     const bfloat16* row_in = in;
     bfloat16* row_out = out;
     for (int h = 0; h < heads; ++h, row_in += step_in, row_out += step_out) {
-      row_chunk<Style>(row_in, row_out, half, b, n0, cs0);
-      if (n1 > 0) row_chunk<Style>(row_in, row_out, half, b + 32, n1, cs1);
+      row_chunk<Style, Streaming>(row_in, row_out, half, b, n0, cs0);
+      if (n1 > 0) row_chunk<Style, Streaming>(row_in, row_out, half, b + 32, n1, cs1);
     }
   }
 }

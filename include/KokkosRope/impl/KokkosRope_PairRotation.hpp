@@ -121,15 +121,20 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc
 
 /// rotate_row_pairs on `heads` head rows of one token: row h at in + h step_in and out + h step_out.
 /// bfloat16 rows take the AVX512-BF16 loops where the build targets them (cos/sin loaded once
-/// for every head).
+/// for every head); streaming (rows written once and not read back, as a KV cache's) lets them
+/// store with streaming stores where the rows are aligned for them.
 template <PairStyle Style, class Acc, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_head_rows(const T* in, T* out, std::int64_t step_in, std::int64_t step_out,
                                                   int heads, const Acc* c, const Acc* s, int half, int first,
-                                                  int count) {
+                                                  int count, bool streaming = false) {
 #if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
   if constexpr (std::is_same_v<T, bfloat16> && std::is_same_v<Acc, float>) {
     const int offset = Style == PairStyle::half_split ? first : 2 * first;
-    HostSimd::rows<Style>(in + offset, out + offset, step_in, step_out, heads, half, c, s, count);
+    const auto bytes = static_cast<std::int64_t>(sizeof(T));
+    if (streaming && HostSimd::streamable(out + offset, step_out * bytes, half * bytes))
+      HostSimd::rows<Style, true>(in + offset, out + offset, step_in, step_out, heads, half, c, s, count);
+    else
+      HostSimd::rows<Style, false>(in + offset, out + offset, step_in, step_out, heads, half, c, s, count);
     return;
   }
 #endif
