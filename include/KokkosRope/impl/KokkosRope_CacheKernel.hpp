@@ -233,7 +233,7 @@ struct RotateCacheKernel {
   template <class T, class Out>
   KOKKOS_FORCEINLINE_FUNCTION static void copy_rows(const T* in, std::int64_t step_in, Out* out,
                                                     std::int64_t step_out, int rows, int n, float scale,
-                                                    bool streaming = false) {
+                                                    [[maybe_unused]] bool streaming = false) {
 #if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
     constexpr auto out_bytes = static_cast<std::int64_t>(sizeof(Out));
     if (streaming && HostSimd::streamable(out, step_out * out_bytes, n * out_bytes)) {

@@ -126,7 +126,7 @@ KOKKOS_FORCEINLINE_FUNCTION void rotate_row_pairs(const T* in, T* out, const Acc
 template <PairStyle Style, class Acc, class T>
 KOKKOS_FORCEINLINE_FUNCTION void rotate_head_rows(const T* in, T* out, std::int64_t step_in, std::int64_t step_out,
                                                   int heads, const Acc* c, const Acc* s, int half, int first,
-                                                  int count, bool streaming = false) {
+                                                  int count, [[maybe_unused]] bool streaming = false) {
 #if defined(KOKKOSROPE_IMPL_HOST_AVX512BF16)
   if constexpr (std::is_same_v<T, bfloat16> && std::is_same_v<Acc, float>) {
     const int offset = Style == PairStyle::half_split ? first : 2 * first;
