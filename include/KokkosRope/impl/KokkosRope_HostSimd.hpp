@@ -220,7 +220,7 @@ inline void row_chunk(const bfloat16* in, bfloat16* out, int half, int i, int n,
       interleaved_step<true, false>(in + 2 * i, out + 2 * i, cs.c_lo, cs.s_lo, static_cast<__mmask16>(m));
       if (n > 16)
         interleaved_step<true, false>(in + 2 * i + 32, out + 2 * i + 32, cs.c_hi, cs.s_hi,
-                               static_cast<__mmask16>(m >> 16));
+                                      static_cast<__mmask16>(m >> 16));
     }
   }
 }
