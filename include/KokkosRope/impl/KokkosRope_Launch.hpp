@@ -293,14 +293,14 @@ void launch_token_teams(const std::string& label, const typename Policy::executi
   }
 }
 
-/// Launches the host_rows path of a kernel: one index per token (host execution spaces only).
+/// Launches the host_rows path of a kernel over `indices` indices (host execution spaces only):
+/// one per token for the rotation, one per thread's share of the tokens for the serving kernel.
 template <class ExecutionSpace, class Kernel>
 void launch_host_rows(const std::string& label, const ExecutionSpace& space, const Kernel& kernel,
-                      std::int64_t tokens) {
+                      std::int64_t indices) {
   static_assert(is_host_execution_space_v<ExecutionSpace>, "host_rows runs on host execution spaces only");
-  Kokkos::parallel_for(
-      label, Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>(space, 0, tokens),
-      kernel);
+  using policy = Kokkos::RangePolicy<ExecutionSpace, HostRowsTag, Kokkos::IndexType<std::int64_t>>;
+  Kokkos::parallel_for(label, policy(space, 0, indices), kernel);
 }
 
 template <class ExecutionSpace>
