@@ -82,7 +82,10 @@ void add_context() {
   std::ifstream load("/proc/loadavg");
   std::string l1;
   if (load >> l1) benchmark::AddCustomContext("loadavg_at_start", l1);
-  if (ggml_peer()) ggml_peer()->add_context();
+  if (ggml_peer())
+    ggml_peer()->add_context();
+  else
+    benchmark::AddCustomContext("ggml_version", KOKKOSROPE_BENCH_GGML_STATUS);  // why no ggml rows
 }
 
 }  // namespace

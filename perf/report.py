@@ -114,6 +114,12 @@ def summary(ctx, rows, show_all=False, out=sys.stdout):
     print("# %s, %s threads, Kokkos %s, git %s, mode %s" % (
         ctx.get("kokkos_execution_space", "?"), ctx.get("kokkos_concurrency", "?"),
         ctx.get("kokkos_version", "?"), ctx.get("git_revision", "?")[:12], ctx.get("bench_mode", "?")), file=out)
+    ggml = ctx.get("ggml_version", "?")
+    if any(r["variant"].startswith("ggml") for r in rows):
+        print("# ggml %s, backend %s, %s threads" % (ggml, ctx.get("ggml_backend", "?"),
+                                                    ctx.get("ggml_threads", "?")), file=out)
+    else:
+        print("# ggml: %s: no ggml rows, x_ggml '-'" % ggml, file=out)
     print("# roofline: the same-pattern kernel's GB/s (in = in place, out = out of place); "
           "frac_roof = GB/s / roofline (the headline); frac_copy = GB/s / plain copy's GB/s", file=out)
     header = ("shape", "variant", "GB/s", "roofline", "frac_roof", "frac_copy", "x_seed", "x_ggml")
@@ -244,6 +250,11 @@ def main():
     if a.cmd == "summary":
         summary(ctx, rows, a.all)
     else:
+        try:
+            import matplotlib  # noqa: F401  (optional: the sysroot's 'plots' group)
+        except ImportError:
+            print("report.py: plots NOT drawn: python3-matplotlib is not installed (optional)")
+            return
         for f in plot(a.results, ctx, rows, a.outdir or os.path.dirname(os.path.abspath(a.results))):
             print("wrote " + f)
 

@@ -5,7 +5,7 @@
 # check (tests/cuda-compile/instances.cpp, backend-neutral). A HIP-configured copy of the Kokkos
 # headers is generated per target (Kokkos takes one AMD architecture per build): Kokkos 4.x, whose
 # minimum ROCm (5.2) Debian 13's hipcc 5.7 meets, from the Serial build scripts/dev unpacks under
-# /opt/kokkos-4.5; Kokkos 5 (ROCm 6.2 or newer) only when hipcc's HIP is that recent. Objects only:
+# /opt/trilinos-kokkos; Kokkos 5 (ROCm 6.2 or newer) only when hipcc's HIP is that recent. Objects only:
 # nothing is linked or run. -Wall -Wextra -Werror on KokkosRope's headers and the units (Kokkos'
 # own headers are -isystem: their warnings are not ours to fix). hipcc's
 # -Rpass-analysis=kernel-resource-usage remarks are kept and summarised per kernel and target
@@ -17,7 +17,7 @@
 # Options:
 #   --hipcc PATH           default: $HIPCC, /usr/bin/hipcc, /opt/rocm/bin/hipcc, hipcc on PATH
 #   --kokkos-include DIR   Kokkos headers of a build without a GPU backend (default: Kokkos 4.x at
-#                          /opt/kokkos-4.5/usr/include/kokkos, else the sysroot's; Kokkos 5 at
+#                          /opt/trilinos-kokkos/usr/include/kokkos, else the sysroot's; Kokkos 5 at
 #                          /usr/include/kokkos when hipcc's HIP is 6.2 or newer)
 #   --out DIR              scratch and artifacts (default: build/hip-compile)
 #   --report FILE          markdown report (default: OUT/hip-resource-report.md)
@@ -91,7 +91,7 @@ kokkos_hip_headers() {  # a Kokkos >= 4.5 include folder without a GPU backend, 
     ! grep -qE '^#define KOKKOS_ENABLE_(CUDA|HIP|SYCL|OPENMPTARGET|OPENACC)$' "$d/KokkosCore_config.h"
 }
 if [ -z "$KOKKOS_INC" ]; then
-  candidates=(/opt/kokkos-4.5/usr/include/kokkos "$REPO/.sysroot/trixie/opt/kokkos-4.5/usr/include/kokkos")
+  candidates=(/opt/trilinos-kokkos/usr/include/kokkos "$REPO/.sysroot/trixie/opt/trilinos-kokkos/usr/include/kokkos")
   [ "$HIP_NUM" -lt 602 ] || candidates=(/usr/include/kokkos "$REPO/.sysroot/trixie/usr/include/kokkos" "${candidates[@]}")
   for d in "${candidates[@]}"; do
     if kokkos_hip_headers "$d" && [ "$HIP_NUM" -ge "$(kokkos_min_hip "$(kokkos_major "$d")")" ]; then
