@@ -150,7 +150,7 @@ struct GgmlInstance : Instance {
   ggml_peer() =
       Peer{[](const Case& c) -> std::unique_ptr<Instance> { return std::make_unique<GgmlInstance>(c); },
            [] {
-             // The version the build found (KOKKOSROPE_BENCH_GGML_STATUS) and the one loaded.
+             // The ggml library loaded at run time, which may differ from the one CMake found.
              benchmark::AddCustomContext("ggml_version", std::string(ggml_version()) + " (" + ggml_commit() + ")");
              benchmark::AddCustomContext("ggml_backend", ggml_runtime().name);
              benchmark::AddCustomContext("ggml_threads", std::to_string(ggml_runtime().threads));
