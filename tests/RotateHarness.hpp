@@ -43,6 +43,17 @@ inline const char* name(PositionKind p) {
   return "?";
 }
 
+/// The part of a launch label that names the kernel path (the labels end in "[path]").
+inline const char* path_label(KokkosRope::KernelPath path) {
+  switch (path) {
+    case KokkosRope::KernelPath::host_rows: return "[host_rows]";
+    case KokkosRope::KernelPath::lanes: return "[lanes]";
+    case KokkosRope::KernelPath::vector: return "[vector]";
+    case KokkosRope::KernelPath::automatic: break;
+  }
+  return "[automatic]";
+}
+
 /// Tolerance for a result of type T against the double reference: one ulp of T at the
 /// reference's magnitude for the 16-bit types (the result is a float computation rounded once),
 /// a fixed bound for float and double (inputs in [-1, 1], cos/sin within 2.5e-7, resp. 1e-15).

@@ -1,120 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// The code a GPU runs, run on the CPU backends: each kernel path (RotateOptions::kernel_path)
-// forced on every case of the rotation product (tensor orders incl. LayoutLeft and strided
-// slices, pair styles, partial rotary, position kinds (multimodal included), in place / out of place, forward /
-// backward) for 4-, 8- and 2-byte types, against the long-double host reference. Forced team
-// paths launch the GPU's team shape, clamped to what the backend allows (OpenMP: teams of up to
-// its pool size, so barriers and lane loops run for real). A Kokkos Tools probe counts the
-// launches of each path, so the test fails if a path silently fell back to another.
-#include "ErrorMatchers.hpp"
+// The code a GPU runs, run on the CPU backends, in the cases the rotation product
+// (TestRotate.hpp, every kernel path forced) does not reach: tails of q and k decided per tensor,
+// rotary dimensions whose cos/sin do not fit a team's scratch, and which spaces count as host
+// spaces for the path choice.
 #include "RotateHarness.hpp"
 #include "TestCategory.hpp"
 #include "ToolsProbe.hpp"
 
 #include <KokkosRopeTesting_Fill.hpp>
 
-#include <cstring>
-#include <iostream>
-
 namespace KokkosRopeTest {
-namespace {
 
 using KokkosRope::KernelPath;
 using KokkosRope::PairStyle;
 
-const char* label(KernelPath path) {
-  switch (path) {
-    case KernelPath::host_rows:
-      return "[host_rows]";
-    case KernelPath::lanes:
-      return "[lanes]";
-    case KernelPath::vector:
-      return "[vector]";
-    case KernelPath::automatic:
-      break;
-  }
-  return "[automatic]";
-}
-
-// Whether a forced path can take a case (the test's own statement of the rules Options.hpp
-// documents): host_rows needs a host space and unit-stride rows; vector needs unit-stride rows
-// too, and whole 16-byte units in the rotary part and in a copied tail.
-template <class Space, class T>
-bool path_applies(KernelPath path, LayoutKind layout, PairStyle pair, int rotary, int head_dim, bool copy) {
-  if (path == KernelPath::lanes) return true;
-  if (layout == LayoutKind::left) return false;
-  if (path == KernelPath::host_rows) return KokkosRope::Impl::is_host_execution_space_v<Space>;
-  const int P = 16 / static_cast<int>(sizeof(T));
-  const int rotary_elements_per_unit = pair == PairStyle::interleaved ? P : 2 * P;
-  if (rotary % rotary_elements_per_unit != 0) return false;
-  return !(copy && rotary < head_dim && (head_dim - rotary) % P != 0);
-}
-
-template <class Space, class T>
-void every_path_every_case() {
-  using Memory = typename Space::memory_space;
-  using Acc = KokkosRope::Impl::compute_t<T>;
-  const Space space;
-  for (auto path : {KernelPath::host_rows, KernelPath::lanes, KernelPath::vector}) {
-    int ran = 0, refused = 0;
-    ToolsProbe probe;
-    for (auto layout :
-         {LayoutKind::bshd, LayoutKind::bhsd, LayoutKind::packed, LayoutKind::strided, LayoutKind::left})
-      for (auto pair : {PairStyle::half_split, PairStyle::interleaved})
-        for (int rotary : {32, 16, 8})
-          for (auto positions : {PositionKind::implicit, PositionKind::offsets, PositionKind::tokens,
-                                 PositionKind::mrope_sectioned, PositionKind::mrope_interleaved})
-            for (bool copy : {false, true})
-              for (auto direction : {KokkosRope::Direction::forward, KokkosRope::Direction::backward}) {
-                RotateHarness<Space, T> h;
-                h.g.rotary_dim = rotary;
-                h.layout = layout;
-                h.pair_style = pair;
-                h.position_kind = positions;
-                h.out_of_place = copy;
-                h.direction = direction;
-                h.kernel_path = path;
-                h.seed = 5000 + ran + refused;
-                const auto params = h.params();
-                const auto f = KokkosRope::compute_frequencies(params);
-                KokkosRope::Table<Memory, Acc> table(space, params, h.g.table_positions);
-                if (path_applies<Space, T>(path, layout, pair, rotary, h.g.head_dim, copy)) {
-                  EXPECT_EQ(h.run(space, table, f.inv_freq, f.attention_factor), 0) << h.describe();
-                  ++ran;
-                } else {
-                  KOKKOSROPE_EXPECT_INVALID(h.run(space, table, f.inv_freq, f.attention_factor),
-                                            "kernel_path");
-                  ++refused;
-                }
-              }
-    const int launches = probe.launches_containing(label(path));
-    std::cout << "[ device path ] " << Space::name() << " " << sizeof(T) << "-byte " << label(path) << ": "
-              << ran << " cases, " << launches << " launches, " << refused << " refused as documented\n";
-    EXPECT_EQ(ran + refused, 5 * 2 * 3 * 5 * 2 * 2);
-    EXPECT_GE(launches, ran) << "every case must launch the forced path";
-    EXPECT_GT(ran, path == KernelPath::host_rows && !KokkosRope::Impl::is_host_execution_space_v<Space> ? -1 : 100);
-  }
-}
-
-}  // namespace
-
 template <class Space>
 class DevicePath : public ::testing::Test {};
 KOKKOSROPE_TYPED_TEST_SUITE(DevicePath);
-
-// The AVX512-BF16 build of the tests (tests/CMakeLists.txt) runs the bf16 product only: float and
-// double rows never take the bf16 instructions (impl/KokkosRope_HostSimd.hpp).
-#if !defined(KOKKOSROPE_TEST_NEEDS_AVX512BF16)
-TYPED_TEST(DevicePath, EveryPathFloat) {
-  every_path_every_case<TypeParam, float>();
-}
-TYPED_TEST(DevicePath, EveryPathDouble) {
-  every_path_every_case<TypeParam, double>();
-}
-#endif
-TYPED_TEST(DevicePath, EveryPathBfloat16) {
-  every_path_every_case<TypeParam, KokkosRope::bfloat16>();
-}
 
 // The serving pattern: q rotated in place while k goes to another View (the cache). k_out's
 // unrotated tail must be k_in's, whatever q does (it was decided from q alone).
@@ -146,7 +48,7 @@ TYPED_TEST(DevicePath, EachTensorCopiesItsOwnTail) {
       for (int s = 0; s < S; ++s)
         for (int h = 0; h < Hk; ++h)
           for (int d = R; d < D; ++d) tail_mismatches += hko(b, s, h, d) != hk(b, s, h, d);
-    EXPECT_EQ(tail_mismatches, 0) << label(path);
+    EXPECT_EQ(tail_mismatches, 0) << path_label(path);
   }
 }
 
@@ -174,18 +76,35 @@ TYPED_TEST(DevicePath, RotaryTooLargeForTeamScratch) {
     const auto params = h.params();
     const auto f = KokkosRope::compute_frequencies(params);
     KokkosRope::Table<Memory, double> table(space, params, h.g.table_positions);
-    EXPECT_EQ(h.template run<false>(space, table, f.inv_freq, f.attention_factor), 0) << label(path) << " " << name(positions);
+    EXPECT_EQ(h.template run<false>(space, table, f.inv_freq, f.attention_factor), 0) << path_label(path) << " " << name(positions);
    }
 }
 
 // Host kernels are chosen by what the execution space is, not by what its memory is (on
 // unified-memory builds the host reaches GPU memory; tests/cuda-compile checks that side).
-TEST(DevicePathTraits, HostExecutionSpaces) {
-  static_assert(KokkosRope::Impl::is_host_execution_space_v<Kokkos::DefaultHostExecutionSpace>);
+static_assert(KokkosRope::Impl::is_host_execution_space_v<Kokkos::DefaultHostExecutionSpace>);
 #if defined(KOKKOS_ENABLE_CUDA) || defined(KOKKOS_ENABLE_HIP) || defined(KOKKOS_ENABLE_SYCL)
-  static_assert(!KokkosRope::Impl::is_host_execution_space_v<Kokkos::DefaultExecutionSpace>);
+static_assert(!KokkosRope::Impl::is_host_execution_space_v<Kokkos::DefaultExecutionSpace>);
 #endif
-  SUCCEED();
+
+// The automatic path of a unit-stride tensor: host_rows on a host space, a team path on a device.
+// A choice made from the memory space, or a host space sent to the team paths, changes the
+// launch the probe sees.
+TYPED_TEST(DevicePath, AutomaticPathFollowsTheExecutionSpace) {
+  using Space = TypeParam;
+  using Memory = typename Space::memory_space;
+  const Space space;
+  KokkosRope::Params p;
+  p.head_dim = p.rotary_dim = 32;
+  KokkosRope::Table<Memory, float> table(space, p, 8);
+  Kokkos::View<float****, Kokkos::LayoutRight, Memory> q("q", 1, 4, 2, 32);
+  KokkosRopeTesting::fill(space, q, 3);
+  ToolsProbe probe;
+  KokkosRope::rotate(space, KokkosRope::bshd, q, table);
+  space.fence();
+  const bool host = KokkosRope::Impl::is_host_execution_space_v<Space>;
+  EXPECT_EQ(probe.launches_containing("KokkosRope::rotate[host_rows]"), host ? 1 : 0) << Space::name();
+  EXPECT_EQ(probe.launches_containing("KokkosRope::rotate[vector]"), host ? 0 : 1) << Space::name();
 }
 
 }  // namespace KokkosRopeTest

@@ -83,7 +83,6 @@ TYPED_TEST(Mrope, MatchesTheReference) {
   using Space = TypeParam;
   using Memory = typename Space::memory_space;
   const Space space;
-  int cases = 0;
   for (const char* name : golden_files) {
     const json golden = load_golden(name);
     const HfConfig config = parse_hf_config(golden["config"].dump(), name);
@@ -153,11 +152,14 @@ TYPED_TEST(Mrope, MatchesTheReference) {
         int apart = 0;
         for (std::size_t i = 0; i < mm.size(); ++i) apart += std::fabs(mm[i] - one_d[i]) > 1e-2;
         EXPECT_GT(apart, static_cast<int>(mm.size() / 16)) << what;
+        // And the library's result is the multimodal one, not the temporal stream's alone (a
+        // kernel that read one stream for every pair).
+        int ours_apart = 0;
+        for (std::size_t i = 0; i < mm.size(); ++i) ours_apart += std::fabs(q[i] - one_d[i]) > 1e-2;
+        EXPECT_GT(ours_apart, static_cast<int>(mm.size() / 16)) << what;
       }
-      ++cases;
     }
   }
-  EXPECT_EQ(cases, 9 * 4);
 }
 
 // Text tokens: multimodal positions with three equal streams against token_positions with the

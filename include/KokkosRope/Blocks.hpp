@@ -177,11 +177,6 @@ struct TeamVectorRotateAndStore {
   }
 };
 
-/// The former name of TeamVectorRotate.
-/// \tparam Pairs HalfSplit or Interleaved
-template <class Pairs>
-using TeamRotate [[deprecated("KokkosRope::TeamRotate is TeamVectorRotate")]] = TeamVectorRotate<Pairs>;
-
 }  // namespace KokkosRope
 
 #endif

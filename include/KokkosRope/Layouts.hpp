@@ -5,10 +5,6 @@
 #ifndef KOKKOSROPE_LAYOUTS_HPP
 #define KOKKOSROPE_LAYOUTS_HPP
 
-// RotateOptions and the positions descriptors used to live here: included so that code that
-// found them through this header keeps compiling.
-#include <KokkosRope/Options.hpp>
-#include <KokkosRope/Positions.hpp>
 #include <KokkosRope/impl/KokkosRope_Compat.hpp>
 
 namespace KokkosRope {

@@ -59,33 +59,21 @@ struct BlockTableMap {
 
 // ---- cache block orders ----------------------------------------------------------------------------
 
-/// The extents a block order puts where, for the launch's checks (the kernel indexes either order
-/// through CacheConfig::head_major).
-template <class Order>
-struct CacheAccess;
-template <>
-struct CacheAccess<CacheNHD> {
+/// A cache's block order, known at run time: [blocks, block_size, heads, dim] (nhd) or
+/// [blocks, heads, block_size, dim] (hnd). The launch's checks read the extents through it, the
+/// kernel indexes either order through CacheConfig::head_major, so the order is no template
+/// parameter past the entry point.
+struct CacheOrder {
+  bool head_major = false;
   template <class V>
-  static std::int64_t block_size(const V& v) {
-    return static_cast<std::int64_t>(v.extent(1));
+  std::int64_t block_size(const V& v) const {
+    return static_cast<std::int64_t>(v.extent(head_major ? 2 : 1));
   }
   template <class V>
-  static std::int64_t heads(const V& v) {
-    return static_cast<std::int64_t>(v.extent(2));
+  std::int64_t heads(const V& v) const {
+    return static_cast<std::int64_t>(v.extent(head_major ? 1 : 2));
   }
-  static constexpr const char* name = "nhd";
-};
-template <>
-struct CacheAccess<CacheHND> {
-  template <class V>
-  static std::int64_t block_size(const V& v) {
-    return static_cast<std::int64_t>(v.extent(2));
-  }
-  template <class V>
-  static std::int64_t heads(const V& v) {
-    return static_cast<std::int64_t>(v.extent(1));
-  }
-  static constexpr const char* name = "hnd";
+  const char* name() const { return head_major ? "hnd" : "nhd"; }
 };
 
 // ---- element steps ---------------------------------------------------------------------------------

@@ -85,11 +85,6 @@ inline constexpr bool is_slots_arg_v<SlotMapping<S>> = true;
 template <class B, class L>
 inline constexpr bool is_slots_arg_v<BlockTableSlots<B, L>> = true;
 
-template <class T>
-inline constexpr bool is_qk_norm_v = false;
-template <class Q, class K>
-inline constexpr bool is_qk_norm_v<QkNorm<Q, K>> = true;
-
 /// The norm as the kernel holds it, its weights and epsilon checked.
 template <class ExecutionSpace>
 NoNorm make_norm(const char*, const NoNorm& norm, int) {
@@ -126,36 +121,27 @@ void check_cache_scale(const char* where, const char* name, float scale) {
   }
 }
 
-template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class VIn, class Order,
-          class KCache, class VCache, class SlotsArg, class NormArg, class Source, class PositionsArg,
-          class Status>
-void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const Layout& layout,
-                           const QIn& q_in, const QOut& q_out, const KIn& k, const VIn& v,
-                           const PagedKvCache<Order, KCache, VCache>& cache, const SlotsArg& slots,
-                           const NormArg& norm, const Source& source, const PositionsArg& positions,
-                           const RotateOptions& options, const Status& status) {
+/// A paged cache past the entry point: its Views, scales and block order.
+template <class KCache, class VCache>
+struct CacheViews {
+  KCache k;
+  VCache v;
+  float k_scale;
+  float v_scale;
+  CacheOrder order;
+};
+
+/// rotate_and_cache_impl on the kernel views of q, k and v (kernel_view_t) in a kernel order.
+template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class VIn, class KCache,
+          class VCache, class SlotsArg, class NormArg, class Source, class PositionsArg, class Status>
+void rotate_and_cache_kernel_views(const char* where, const ExecutionSpace& space, const Layout& layout,
+                                   const QIn& q_in, const QOut& q_out, const KIn& k, const VIn& v,
+                                   const CacheViews<KCache, VCache>& cache, const SlotsArg& slots,
+                                   const NormArg& norm, const Source& source, const PositionsArg& positions,
+                                   const RotateOptions& options, const Status& status) {
   using access = Access<Layout>;
-  using cache_access = CacheAccess<Order>;
   using KC = typename KCache::non_const_value_type;
   using VC = typename VCache::non_const_value_type;
-  static_check_view<ExecutionSpace, Layout, QIn>();
-  static_check_view<ExecutionSpace, Layout, QOut>();
-  static_check_view<ExecutionSpace, Layout, KIn>();
-  static_check_view<ExecutionSpace, Layout, VIn>();
-  static_assert(is_mutable_view_v<QOut>, "KokkosRope::rotate_and_cache: q (q_out) must be a non-const View");
-  static_assert(std::is_same_v<typename QIn::non_const_value_type, typename QOut::non_const_value_type>,
-                "KokkosRope::rotate_and_cache: q_in and q_out must hold the same element type");
-  static_assert(is_mutable_view_v<KCache> && is_mutable_view_v<VCache>,
-                "KokkosRope::rotate_and_cache: the cache's k and v must be non-const Views");
-  static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename KCache::memory_space>::accessible &&
-                    Kokkos::SpaceAccessibility<ExecutionSpace, typename VCache::memory_space>::accessible,
-                "KokkosRope::rotate_and_cache: the cache must be accessible from the execution space");
-  static_assert(is_cache_element_v<KC> && is_cache_element_v<VC>,
-                "KokkosRope::rotate_and_cache: a cache holds float, double, half, bfloat16, float8_e4m3 or "
-                "float8_e5m2");
-  static_assert(
-      is_slots_arg_v<SlotsArg>,
-      "KokkosRope::rotate_and_cache: slots must be slot_mapping(v) or block_table_slots(table, lengths)");
   Kokkos::Profiling::ScopedRegion region(std::string("KokkosRope::") + where);
 
   // Shapes: k and v with q's tokens, the same kv heads; the cache's heads and head dims theirs.
@@ -171,14 +157,14 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
   if (access::heads(v) != kv_heads)
     throw_invalid_argument(
         where, "v has " + std::to_string(access::heads(v)) + " heads, k has " + std::to_string(kv_heads));
-  const std::string order = cache_access::name;
+  const std::string order = cache.order.name();
   for (int r = 0; r < 3; ++r)
     if (cache.v.extent(r) != cache.k.extent(r))
       throw_invalid_argument(where, "cache v extent(" + std::to_string(r) + ") = " +
                                         std::to_string(cache.v.extent(r)) + " differs from cache k's " +
                                         std::to_string(cache.k.extent(r)) + " (" + order + " order)");
-  if (cache_access::heads(cache.k) != kv_heads)
-    throw_invalid_argument(where, "cache has " + std::to_string(cache_access::heads(cache.k)) +
+  if (cache.order.heads(cache.k) != kv_heads)
+    throw_invalid_argument(where, "cache has " + std::to_string(cache.order.heads(cache.k)) +
                                       " kv heads (" + order + " order), k has " + std::to_string(kv_heads));
   if (static_cast<int>(cache.k.extent(3)) != access::dim(k))
     throw_invalid_argument(where, "cache k head_dim " + std::to_string(cache.k.extent(3)) +
@@ -186,7 +172,7 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
   if (static_cast<int>(cache.v.extent(3)) != access::dim(v))
     throw_invalid_argument(where, "cache v head_dim " + std::to_string(cache.v.extent(3)) +
                                       " differs from v's " + std::to_string(access::dim(v)));
-  const std::int64_t block_size = cache_access::block_size(cache.k);
+  const std::int64_t block_size = cache.order.block_size(cache.k);
   const auto num_blocks = static_cast<std::int64_t>(cache.k.extent(0));
   if (block_size < 1) throw_invalid_argument(where, "cache block_size is 0 (" + order + " order)");
   check_cache_scale<KC>(where, "k_scale", cache.k_scale);
@@ -213,7 +199,7 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
   cache_cfg.v_dim = access::dim(v);
   cache_cfg.k_scale = cache.k_scale;
   cache_cfg.v_scale = cache.v_scale;
-  cache_cfg.head_major = std::is_same_v<Order, CacheHND>;
+  cache_cfg.head_major = cache.order.head_major;
   if (setup.validation == Validation::before_kernel) {
     using Check = SlotCheck<decltype(setup.tokens), decltype(slot_map)>;
     typename Check::value_type first{};
@@ -313,6 +299,47 @@ void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const
     }
     launch_token_teams<policy_type>(label, space, kernel, tokens, shape, scratch);
   });
+}
+
+/// Every rotate_and_cache / rotate_copy_and_cache: the static checks, then q, k and v as kernel
+/// views and the cache's block order as a run-time value.
+template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class VIn, class Order,
+          class KCache, class VCache, class SlotsArg, class NormArg, class Source, class PositionsArg,
+          class Status>
+void rotate_and_cache_impl(const char* where, const ExecutionSpace& space, const Layout& layout,
+                           const QIn& q_in, const QOut& q_out, const KIn& k, const VIn& v,
+                           const PagedKvCache<Order, KCache, VCache>& cache, const SlotsArg& slots,
+                           const NormArg& norm, const Source& source, const PositionsArg& positions,
+                           const RotateOptions& options, const Status& status) {
+  using KC = typename KCache::non_const_value_type;
+  using VC = typename VCache::non_const_value_type;
+  static_check_view<ExecutionSpace, Layout, QIn>();
+  static_check_view<ExecutionSpace, Layout, QOut>();
+  static_check_view<ExecutionSpace, Layout, KIn>();
+  static_check_view<ExecutionSpace, Layout, VIn>();
+  static_assert(is_mutable_view_v<QOut>, "KokkosRope::rotate_and_cache: q (q_out) must be a non-const View");
+  static_assert(std::is_same_v<typename QIn::non_const_value_type, typename QOut::non_const_value_type>,
+                "KokkosRope::rotate_and_cache: q_in and q_out must hold the same element type");
+  static_assert(is_mutable_view_v<KCache> && is_mutable_view_v<VCache>,
+                "KokkosRope::rotate_and_cache: the cache's k and v must be non-const Views");
+  static_assert(Kokkos::SpaceAccessibility<ExecutionSpace, typename KCache::memory_space>::accessible &&
+                    Kokkos::SpaceAccessibility<ExecutionSpace, typename VCache::memory_space>::accessible,
+                "KokkosRope::rotate_and_cache: the cache must be accessible from the execution space");
+  static_assert(is_cache_element_v<KC> && is_cache_element_v<VC>,
+                "KokkosRope::rotate_and_cache: a cache holds float, double, half, bfloat16, float8_e4m3 or "
+                "float8_e5m2");
+  static_assert(
+      is_slots_arg_v<SlotsArg>,
+      "KokkosRope::rotate_and_cache: slots must be slot_mapping(v) or block_table_slots(table, lengths)");
+  using access = Access<Layout>;
+  rotate_and_cache_kernel_views(where, space, KernelOrder<Layout>::of(layout),
+                                access::template kernel_view<const typename QIn::non_const_value_type>(q_in),
+                                access::template kernel_view<typename QOut::value_type>(q_out),
+                                access::template kernel_view<const typename KIn::non_const_value_type>(k),
+                                access::template kernel_view<const typename VIn::non_const_value_type>(v),
+                                CacheViews<KCache, VCache>{cache.k, cache.v, cache.k_scale, cache.v_scale,
+                                                           CacheOrder{std::is_same_v<Order, CacheHND>}},
+                                slots, norm, source, positions, options, status);
 }
 
 }  // namespace KokkosRope::Impl

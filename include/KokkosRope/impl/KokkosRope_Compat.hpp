@@ -15,10 +15,6 @@
 
 namespace KokkosRope::Impl {
 
-// Kokkos 5 removes `View::HostMirror`; `host_mirror_type` exists in both 4.5 and 5.x.
-template <class View>
-using host_mirror_t = typename View::host_mirror_type;
-
 // The reduced-precision types live in Kokkos::Experimental in 4.5 and 5.x alike.
 using half_t = Kokkos::Experimental::half_t;
 using bhalf_t = Kokkos::Experimental::bhalf_t;

@@ -413,11 +413,12 @@ TokenFlagger<status_record_t<ExecutionSpace, Status>> make_flagger(Validation va
   return flagger;
 }
 
+/// rotate_impl on the kernel views (kernel_view_t) of the tensors in a kernel order.
 template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class KOut, class Source,
-          class PositionsArg, class Status = NoStatus>
-void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& layout, const QIn& q_in,
-                 const QOut& q_out, const KIn& k_in, const KOut& k_out, int k_heads, const Source& source,
-                 const PositionsArg& positions, const RotateOptions& options, const Status& status = {}) {
+          class PositionsArg, class Status>
+void rotate_kernel_views(const char* where, const ExecutionSpace& space, const Layout& layout, const QIn& q_in,
+                         const QOut& q_out, const KIn& k_in, const KOut& k_out, int k_heads, const Source& source,
+                         const PositionsArg& positions, const RotateOptions& options, const Status& status) {
   using Acc = std::conditional_t<std::is_same_v<typename QIn::non_const_value_type, double> ||
                                      std::is_same_v<typename KIn::non_const_value_type, double>,
                                  double, float>;
@@ -473,6 +474,21 @@ void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& l
     }
     launch_token_teams<policy_type>(label, space, kernel, tokens, shape, scratch);
   });
+}
+
+/// Every rotate / rotate_copy: the tensors as kernel views, then the checks and the launch.
+template <class ExecutionSpace, class Layout, class QIn, class QOut, class KIn, class KOut, class Source,
+          class PositionsArg, class Status = NoStatus>
+void rotate_impl(const char* where, const ExecutionSpace& space, const Layout& layout, const QIn& q_in,
+                 const QOut& q_out, const KIn& k_in, const KOut& k_out, int k_heads, const Source& source,
+                 const PositionsArg& positions, const RotateOptions& options, const Status& status = {}) {
+  using access = Access<Layout>;
+  rotate_kernel_views(where, space, KernelOrder<Layout>::of(layout),
+                      access::template kernel_view<const typename QIn::non_const_value_type>(q_in),
+                      access::template kernel_view<typename QOut::value_type>(q_out),
+                      access::template kernel_view<const typename KIn::non_const_value_type>(k_in),
+                      access::template kernel_view<typename KOut::value_type>(k_out), k_heads, source, positions,
+                      options, status);
 }
 
 }  // namespace KokkosRope::Impl

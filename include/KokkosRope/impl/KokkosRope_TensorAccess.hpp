@@ -16,6 +16,15 @@ struct TokenCoord {
   std::int64_t b, s, t;
 };
 
+/// The View a kernel reads a tensor through: the caller's elements (Value: the element type,
+/// const for inputs), unmanaged, with any strides, its extents in the kernels' order. Every
+/// Kokkos layout and both grid orders reach the kernels as this one type, so a kernel is
+/// compiled once per element type, not once per View type the caller happens to hold.
+template <class Value, class View>
+using kernel_view_t = Kokkos::View<std::conditional_t<View::rank() == 4, Value****, Value***>, Kokkos::LayoutStride,
+                                   typename View::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+
+/// Per tensor order: where a token's head rows are, and the View a kernel reads (kernel_view).
 template <class Layout>
 struct Access;
 
@@ -45,6 +54,11 @@ struct Access<BSHD> {
   static int dim(const V& v) {
     return static_cast<int>(v.extent(3));
   }
+  template <class Value, class V>
+  static kernel_view_t<Value, V> kernel_view(const V& v) {
+    return kernel_view_t<Value, V>(v.data(), Kokkos::LayoutStride(v.extent(0), v.stride(0), v.extent(1), v.stride(1),
+                                                                  v.extent(2), v.stride(2), v.extent(3), v.stride(3)));
+  }
 };
 
 template <>
@@ -73,6 +87,12 @@ struct Access<BHSD> {
   static int dim(const V& v) {
     return static_cast<int>(v.extent(3));
   }
+  /// In the kernels' [batch, seq, heads, dim] order: extents 1 and 2 swap, with their strides.
+  template <class Value, class V>
+  static kernel_view_t<Value, V> kernel_view(const V& v) {
+    return kernel_view_t<Value, V>(v.data(), Kokkos::LayoutStride(v.extent(0), v.stride(0), v.extent(2), v.stride(2),
+                                                                  v.extent(1), v.stride(1), v.extent(3), v.stride(3)));
+  }
 };
 
 struct PackedAccess {
@@ -96,6 +116,11 @@ struct PackedAccess {
   static int dim(const V& v) {
     return static_cast<int>(v.extent(2));
   }
+  template <class Value, class V>
+  static kernel_view_t<Value, V> kernel_view(const V& v) {
+    return kernel_view_t<Value, V>(v.data(),
+                                   Kokkos::LayoutStride(v.extent(0), v.stride(0), v.extent(1), v.stride(1), v.extent(2), v.stride(2)));
+  }
 };
 template <class Cu>
 struct Access<Packed<Cu>> : PackedAccess {};
@@ -104,6 +129,19 @@ template <class T>
 inline constexpr bool is_layout_v = std::is_same_v<T, BSHD> || std::is_same_v<T, BHSD>;
 template <class C>
 inline constexpr bool is_layout_v<Packed<C>> = true;
+
+/// The order a kernel indexes: bhsd tensors reach it as bshd Views (kernel_view swaps the
+/// extents), so kernels know the grid order and the packed ones.
+template <class Layout>
+struct KernelOrder {
+  using type = Layout;
+  static const Layout& of(const Layout& layout) { return layout; }
+};
+template <>
+struct KernelOrder<BHSD> {
+  using type = BSHD;
+  static BSHD of(const BHSD&) { return {}; }
+};
 
 /// Tokens of a tensor: B*S for grid layouts, T for packed ones.
 template <class Layout, class View>
