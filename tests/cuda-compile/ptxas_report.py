@@ -262,15 +262,14 @@ def positions_of(p):
 def layout_of(layout, qview):
     b = base(layout)
     v = view(qview).rsplit(" ", 1)[1]
-    if b == "BSHD":
-        name = "bshd"
-    elif b == "BHSD":
-        name = "bhsd"
+    if b in ("BSHD", "BHSD"):  # the kernels see bhsd tensors as bshd kernel views
+        name = "bshd or bhsd"
     elif b == "Packed":
         name = "packed()" if str(layout.args[0]) == "void" else f"packed(cu_seqlens {value_of(layout.args[0])})"
     else:
         name = str(layout)
-    return name + ("" if v == "Right" else f", {v}")
+    # Kernel views (impl/KokkosRope_TensorAccess.hpp) are LayoutStride whatever the caller's View.
+    return name + ("" if v in ("Right", "Stride") else f", {v}")
 
 
 def describe(demangled):
@@ -297,7 +296,8 @@ def describe(demangled):
         fields = {
             "layout": layout_of(a[1], a[3]),
             "value": view(a[4]).split("[")[0],
-            "mode": "in place" if view(a[3]) == view(a[4]) else "rotate_copy",
+            # In place or out of place is a run-time property of one kernel (q_in const, q_out not).
+            "mode": "in place or copy",
             "acc": scalar(str(a[2])),
             "source": source_of(a[7]),
             "positions": positions_of(a[9]),
@@ -334,10 +334,9 @@ def describe(demangled):
 # ---- report -----------------------------------------------------------------------------------
 
 DIMS = {
-    "layout": ["bshd", "bhsd", "bshd, Stride", "bhsd, Stride", "packed(cu_seqlens int32)", "packed()",
-               "packed(cu_seqlens int64), Stride"],
+    "layout": ["bshd or bhsd", "packed(cu_seqlens int32)", "packed()", "packed(cu_seqlens int64)"],
     "value": ["float", "double", "half_t", "bhalf_t"],
-    "mode": ["in place", "rotate_copy"],
+    "mode": ["in place or copy"],
     "source": ["Table<float>", "Table<double>", "OnTheFly accurate", "OnTheFly hf_compatible", "CosSinViews"],
     "positions": ["implicit", "sequence_offsets", "token_positions"],
 }
